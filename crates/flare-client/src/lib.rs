@@ -1,0 +1,1 @@
+//! Native Rust NVFlare admin client (placeholder).

@@ -1,0 +1,24 @@
+//! The shared Flare Console model: one typed command per FLARE API `Session` method, typed replies,
+//! the FLARE API error family, and the browser↔relay wire (frames, topics, events).
+//!
+//! This crate knows nothing about transport: it compiles for wasm32 and native and depends on serde
+//! (and serde_json for free-form values such as job meta) alone.
+
+pub mod command;
+pub mod error;
+pub mod jobs;
+pub mod studies;
+pub mod system;
+pub mod wire;
+
+pub use command::{Command, MutateCommand, ReadCommand, SiteSelection, TargetType};
+pub use error::FlareError;
+pub use jobs::{
+    JobDetail, JobMeta, JobSummary, ListJobsFilter, LogsReply, MonitorReturnCode, StatusChange,
+};
+pub use studies::{StudyDetail, StudyInfo, StudyList, StudySiteChange, StudyUserChange};
+pub use system::{ClientInfo, ClientJobStatus, JobInfo, ServerInfo, SystemInfo};
+pub use wire::{
+    ClientBody, ClientFrame, Event, Hello, LinkState, PROTOCOL_VERSION, Reply, Role, ServerFrame,
+    Topic, TopicData, TopicDelta, UpstreamState,
+};

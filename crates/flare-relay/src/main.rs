@@ -1,0 +1,3 @@
+//! flare-relay binary (placeholder).
+
+fn main() {}

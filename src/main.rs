@@ -1,0 +1,3 @@
+//! Flare Console entry point: mounts the Leptos app (placeholder until the console lands).
+
+fn main() {}
