@@ -1,1 +1,30 @@
-//! Native Rust NVFlare admin client (placeholder).
+//! Native Rust NVFlare 2.9 admin client: loads an admin startup kit, connects over WebSocket +
+//! mutual TLS (`http` scheme), authenticates like `flare_api.new_secure_session`, and runs typed
+//! [`flare_model::Command`]s, returning typed [`flare_model::Reply`] values.
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+//! use flare_client::{AdminKit, Session};
+//! use flare_model::{Command, ReadCommand};
+//! let kit = AdminKit::load("/path/to/admin@nvidia.com")?;
+//! let session = Session::login(&kit, "default").await?;
+//! let reply = session.execute(&Command::Read(ReadCommand::GetSystemInfo)).await?;
+//! session.close().await;
+//! # let _ = reply; Ok(()) }
+//! ```
+
+mod commands;
+mod conn;
+mod crypto;
+mod fobs;
+mod hci;
+mod kit;
+mod session;
+mod sfm;
+mod stream;
+mod tls;
+mod transport;
+
+pub use hci::join_args;
+pub use kit::{AdminKit, KitError};
+pub use session::{DEFAULT_TIMEOUT, SUPPORTED_VERSION, Session, is_supported_version};
