@@ -1,1 +1,294 @@
-//! placeholder
+//! Dev-only test support: starts a real NVFlare 2.9 POC (server + site-1 + site-2) from the
+//! project venv, shares it among the tests of one test process, and stops it when that process
+//! exits (a detached watchdog runs `nvflare poc stop` once the test process is gone).
+//!
+//! `FLARE_TEST_POC_DIR=<workspace>` attaches to an already running POC instead (e.g.
+//! `/tmp/poc-dev`); `FLARE_TEST_POC_PORT` picks the port of a fresh one (default 18002).
+
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+/// Default port of a POC started for tests (the dev POC uses 8002).
+pub const DEFAULT_PORT: u16 = 18002;
+/// How long a fresh POC may take until both sites are connected.
+const READY_DEADLINE: Duration = Duration::from_secs(240);
+/// How long to wait for a previous test POC on the same port to go away.
+const PORT_FREE_DEADLINE: Duration = Duration::from_secs(120);
+const SITES: [&str; 2] = ["site-1", "site-2"];
+
+/// A running POC.
+#[derive(Debug)]
+pub struct Poc {
+    workspace: PathBuf,
+    prod_dir: PathBuf,
+    port: u16,
+}
+
+static SHARED: OnceLock<Poc> = OnceLock::new();
+
+fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .unwrap_or_else(|_| Path::new(env!("CARGO_MANIFEST_DIR")).join("../.."))
+}
+
+fn nvflare_bin() -> PathBuf {
+    repo_root().join(".tools/venv/bin/nvflare")
+}
+
+fn port_in_use(port: u16) -> bool {
+    TcpStream::connect_timeout(
+        &std::net::SocketAddr::from(([127, 0, 0, 1], port)),
+        Duration::from_millis(300),
+    )
+    .is_ok()
+}
+
+/// Polls `cond` every `every` until it holds or `deadline` passes.
+fn wait_until(deadline: Duration, every: Duration, mut cond: impl FnMut() -> bool) -> bool {
+    let end = Instant::now() + deadline;
+    loop {
+        if cond() {
+            return true;
+        }
+        if Instant::now() >= end {
+            return false;
+        }
+        std::thread::sleep(every);
+    }
+}
+
+fn run(cmd: &mut Command, what: &str) -> String {
+    let out = cmd
+        .stdin(Stdio::null())
+        .output()
+        .unwrap_or_else(|e| panic!("flare-poc: cannot run {what}: {e}"));
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    if !out.status.success() {
+        panic!(
+            "flare-poc: {what} failed ({}):\n{stdout}\n{}",
+            out.status,
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    stdout
+}
+
+/// The `<project>/prod_00` folder of a POC workspace.
+fn find_prod_dir(workspace: &Path) -> Option<PathBuf> {
+    std::fs::read_dir(workspace)
+        .ok()?
+        .filter_map(Result::ok)
+        .map(|e| e.path().join("prod_00"))
+        .find(|p| p.is_dir())
+}
+
+fn kit_port(prod_dir: &Path) -> Option<u16> {
+    let cfg = std::fs::read(prod_dir.join("admin@nvidia.com/startup/fed_admin.json")).ok()?;
+    let v: serde_json::Value = serde_json::from_slice(&cfg).ok()?;
+    v.pointer("/admin/port")?
+        .as_u64()
+        .and_then(|p| u16::try_from(p).ok())
+}
+
+impl Poc {
+    /// The POC shared by every test of this process (started on first use).
+    pub fn shared() -> &'static Poc {
+        SHARED.get_or_init(|| match std::env::var_os("FLARE_TEST_POC_DIR") {
+            Some(dir) if !dir.is_empty() => Poc::attach(PathBuf::from(dir)),
+            _ => {
+                let port = std::env::var("FLARE_TEST_POC_PORT")
+                    .ok()
+                    .and_then(|p| p.parse().ok())
+                    .unwrap_or(DEFAULT_PORT);
+                Poc::start(port)
+            }
+        })
+    }
+
+    fn attach(workspace: PathBuf) -> Poc {
+        let prod_dir = find_prod_dir(&workspace)
+            .unwrap_or_else(|| panic!("flare-poc: no */prod_00 in {}", workspace.display()));
+        let port = kit_port(&prod_dir).unwrap_or_else(|| {
+            panic!(
+                "flare-poc: cannot read the admin port of {}",
+                prod_dir.display()
+            )
+        });
+        let poc = Poc {
+            workspace,
+            prod_dir,
+            port,
+        };
+        poc.wait_ready();
+        poc
+    }
+
+    fn start(port: u16) -> Poc {
+        let root = std::env::temp_dir().join(format!("flare-poc-{port}-{}", std::process::id()));
+        let workspace = root.join("poc");
+        std::fs::create_dir_all(&root).unwrap_or_else(|e| {
+            panic!("flare-poc: cannot create {}: {e}", root.display())
+        });
+        assert!(
+            wait_until(PORT_FREE_DEADLINE, Duration::from_millis(500), || {
+                !port_in_use(port)
+            }),
+            "flare-poc: port {port} is still in use (another POC?); set FLARE_TEST_POC_PORT"
+        );
+        Self::spawn_watchdog(&root, &workspace, port);
+
+        let nvflare = nvflare_bin();
+        run(
+            Command::new(&nvflare)
+                .args(["poc", "prepare", "-n", "2", "--force"])
+                .env("NVFLARE_POC_WORKSPACE", &workspace),
+            "nvflare poc prepare",
+        );
+        let project = std::fs::read_to_string(workspace.join("project.yml"))
+            .unwrap_or_else(|e| panic!("flare-poc: no project.yml after prepare: {e}"));
+        let patched: String = project
+            .lines()
+            .map(|l| {
+                if l.trim_start().starts_with("fed_learn_port:") {
+                    let indent = &l[..l.len() - l.trim_start().len()];
+                    format!("{indent}fed_learn_port: {port}\n")
+                } else {
+                    format!("{l}\n")
+                }
+            })
+            .collect();
+        assert!(
+            patched.contains(&format!("fed_learn_port: {port}")),
+            "flare-poc: project.yml has no fed_learn_port"
+        );
+        let project_copy = root.join("project.yml");
+        std::fs::write(&project_copy, patched)
+            .unwrap_or_else(|e| panic!("flare-poc: cannot write project.yml: {e}"));
+        run(
+            Command::new(&nvflare)
+                .args(["poc", "prepare", "-n", "2", "--force", "-i"])
+                .arg(&project_copy)
+                .env("NVFLARE_POC_WORKSPACE", &workspace),
+            "nvflare poc prepare -i",
+        );
+        run(
+            Command::new(&nvflare)
+                .args(["poc", "start"])
+                .env("NVFLARE_POC_WORKSPACE", &workspace),
+            "nvflare poc start",
+        );
+        let prod_dir = find_prod_dir(&workspace)
+            .unwrap_or_else(|| panic!("flare-poc: no */prod_00 in {}", workspace.display()));
+        let poc = Poc {
+            workspace,
+            prod_dir,
+            port,
+        };
+        assert_eq!(
+            kit_port(&poc.prod_dir),
+            Some(port),
+            "flare-poc: the admin kit does not point at port {port}"
+        );
+        poc.wait_ready();
+        poc
+    }
+
+    /// A detached shell that waits for this process to exit, then stops the POC and removes it.
+    fn spawn_watchdog(root: &Path, workspace: &Path, port: u16) {
+        let script = format!(
+            "while kill -0 {pid} 2>/dev/null; do sleep 1; done; \
+             NVFLARE_POC_WORKSPACE='{ws}' '{nv}' poc stop > '{root}/stop.log' 2>&1; \
+             n=0; while [ $n -lt 60 ] && (exec 3<>/dev/tcp/127.0.0.1/{port}) 2>/dev/null; do sleep 1; n=$((n+1)); done; \
+             rm -rf '{root}'",
+            pid = std::process::id(),
+            ws = workspace.display(),
+            nv = nvflare_bin().display(),
+            root = root.display(),
+        );
+        let mut cmd = if Path::new("/usr/bin/setsid").exists() {
+            let mut c = Command::new("/usr/bin/setsid");
+            c.args(["bash", "-c", &script]);
+            c
+        } else {
+            let mut c = Command::new("bash");
+            c.args(["-c", &script]);
+            c
+        };
+        cmd.stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("flare-poc: cannot start the watchdog: {e}"));
+    }
+
+    fn wait_ready(&self) {
+        let kit = self.admin_kit("admin@nvidia.com");
+        let mut cmd = Command::new(Self::venv_python());
+        cmd.arg(repo_root().join("crates/flare-poc/py/wait_ready.py"))
+            .arg(&kit)
+            .arg("admin@nvidia.com")
+            .arg(READY_DEADLINE.as_secs().to_string())
+            .args(SITES);
+        run(&mut cmd, "wait_ready.py");
+    }
+
+    /// The POC workspace (`NVFLARE_POC_WORKSPACE`).
+    pub fn workspace(&self) -> &Path {
+        &self.workspace
+    }
+
+    /// The admin kit folder of `user`, e.g. `"admin@nvidia.com"` (the folder containing `startup/`).
+    pub fn admin_kit(&self, user: &str) -> PathBuf {
+        self.prod_dir.join(user)
+    }
+
+    /// The server's admin port.
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// `<repo>/.tools/venv/bin/python`.
+    pub fn venv_python() -> PathBuf {
+        repo_root().join(".tools/venv/bin/python")
+    }
+
+    /// `<repo>/jobs/hello-numpy`.
+    pub fn hello_numpy_dir() -> PathBuf {
+        repo_root().join("jobs/hello-numpy")
+    }
+
+    /// Submits `jobs/hello-numpy` as `user` with NVFlare's own Python FLARE API; returns the job id.
+    pub fn submit_hello_numpy(&self, user: &str, num_rounds: u32) -> String {
+        self.submit_hello_numpy_with(user, "default", num_rounds, 0.0)
+    }
+
+    /// Like [`Poc::submit_hello_numpy`], into `study`, with `sleep_time` seconds per round per
+    /// site (to keep a job running longer).
+    pub fn submit_hello_numpy_with(
+        &self,
+        user: &str,
+        study: &str,
+        num_rounds: u32,
+        sleep_time: f64,
+    ) -> String {
+        let mut cmd = Command::new(Self::venv_python());
+        cmd.arg(repo_root().join("crates/flare-poc/py/submit_job.py"))
+            .arg(self.admin_kit(user))
+            .arg(user)
+            .arg(Self::hello_numpy_dir())
+            .args(["--study", study])
+            .args(["--num-rounds", &num_rounds.to_string()])
+            .args(["--sleep-time", &sleep_time.to_string()]);
+        let out = run(&mut cmd, "submit_job.py");
+        out.lines()
+            .map(str::trim)
+            .rfind(|l| !l.is_empty())
+            .map(str::to_owned)
+            .unwrap_or_else(|| panic!("flare-poc: submit_job.py printed no job id:\n{out}"))
+    }
+}
