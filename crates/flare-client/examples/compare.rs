@@ -24,7 +24,9 @@ fn median(mut v: Vec<f64>) -> f64 {
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);
-    let kit_dir = args.next().ok_or("usage: compare <admin-kit-dir> [iterations]")?;
+    let kit_dir = args
+        .next()
+        .ok_or("usage: compare <admin-kit-dir> [iterations]")?;
     let n: usize = args.next().map(|s| s.parse()).transpose()?.unwrap_or(20);
     let kit = AdminKit::load(&kit_dir)?;
 

@@ -100,7 +100,9 @@ impl Session {
 
     async fn job_meta(&self, job_id: &str) -> Result<JobMeta, FlareError> {
         require_job_id(job_id)?;
-        let r = self.checked(&["get_job_meta".into(), job_id.into()], true).await?;
+        let r = self
+            .checked(&["get_job_meta".into(), job_id.into()], true)
+            .await?;
         match r.meta_field("job_meta") {
             Some(m) if m.as_object().is_some_and(|o| !o.is_empty()) => parse(m.clone(), "job meta"),
             _ => Err(internal("server failed to return job meta")),
@@ -108,42 +110,10 @@ impl Session {
     }
 
     async fn system_info(&self) -> Result<SystemInfo, FlareError> {
-        let r = self.checked(&["check_status".into(), "server".into()], true).await?;
-        let meta = r.meta().cloned().unwrap_or_default();
-        let f64_of = |v: Option<&Value>| v.and_then(Value::as_f64).unwrap_or(0.0);
-        let str_of = |v: Option<&Value>| v.and_then(Value::as_str).unwrap_or_default().to_owned();
-        let clients = meta
-            .get("clients")
-            .and_then(Value::as_array)
-            .map(|a| {
-                a.iter()
-                    .map(|c| ClientInfo {
-                        name: str_of(c.get("client_name")),
-                        last_connect_time: f64_of(c.get("client_last_conn_time")),
-                    })
-                    .collect()
-            })
-            .unwrap_or_default();
-        let jobs = meta
-            .get("jobs")
-            .and_then(Value::as_array)
-            .map(|a| {
-                a.iter()
-                    .map(|j| JobInfo {
-                        job_id: str_of(j.get("job_id")),
-                        app_name: str_of(j.get("app_name")),
-                    })
-                    .collect()
-            })
-            .unwrap_or_default();
-        Ok(SystemInfo {
-            server_info: ServerInfo {
-                status: str_of(meta.get("server_status")),
-                start_time: f64_of(meta.get("server_start_time")),
-            },
-            client_info: clients,
-            job_info: jobs,
-        })
+        let r = self
+            .checked(&["check_status".into(), "server".into()], true)
+            .await?;
+        Ok(system_info_from(&r))
     }
 
     async fn site_map(&self, parts: Vec<String>) -> Result<Reply, FlareError> {
@@ -179,6 +149,45 @@ impl Session {
             }
             tokio::time::sleep(poll).await;
         }
+    }
+}
+
+/// `get_system_info` from a `check_status server` reply.
+pub(crate) fn system_info_from(r: &HciReply) -> SystemInfo {
+    let meta = r.meta().cloned().unwrap_or_default();
+    let f64_of = |v: Option<&Value>| v.and_then(Value::as_f64).unwrap_or(0.0);
+    let str_of = |v: Option<&Value>| v.and_then(Value::as_str).unwrap_or_default().to_owned();
+    let clients = meta
+        .get("clients")
+        .and_then(Value::as_array)
+        .map(|a| {
+            a.iter()
+                .map(|c| ClientInfo {
+                    name: str_of(c.get("client_name")),
+                    last_connect_time: f64_of(c.get("client_last_conn_time")),
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let jobs = meta
+        .get("jobs")
+        .and_then(Value::as_array)
+        .map(|a| {
+            a.iter()
+                .map(|j| JobInfo {
+                    job_id: str_of(j.get("job_id")),
+                    app_name: str_of(j.get("app_name")),
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    SystemInfo {
+        server_info: ServerInfo {
+            status: str_of(meta.get("server_status")),
+            start_time: f64_of(meta.get("server_start_time")),
+        },
+        client_info: clients,
+        job_info: jobs,
     }
 }
 
@@ -220,18 +229,32 @@ async fn read(s: &Session, c: &ReadCommand) -> Result<Reply, FlareError> {
             target_type,
             targets,
         } => {
-            let r = s.checked(&targeted("check_status", *target_type, targets), true).await?;
-            Ok(Reply::Status(Value::Object(r.meta().cloned().unwrap_or_default())))
+            let r = s
+                .checked(&targeted("check_status", *target_type, targets), true)
+                .await?;
+            Ok(Reply::Status(Value::Object(
+                r.meta().cloned().unwrap_or_default(),
+            )))
         }
         ReadCommand::GetSystemInfo => Ok(Reply::SystemInfo(s.system_info().await?)),
-        ReadCommand::GetConnectedClientList => Ok(Reply::Clients(s.system_info().await?.client_info)),
+        ReadCommand::GetConnectedClientList => {
+            Ok(Reply::Clients(s.system_info().await?.client_info))
+        }
         ReadCommand::GetClientJobStatus { client_names } => {
             let r = s
-                .checked(&targeted("check_status", TargetType::Client, client_names), true)
+                .checked(
+                    &targeted("check_status", TargetType::Client, client_names),
+                    true,
+                )
                 .await?;
             let rows = r.meta_field("client_status").cloned().unwrap_or(json!([]));
             let rows: Vec<Value> = parse(rows, "client status")?;
-            let str_of = |v: &Value, k: &str| v.get(k).and_then(Value::as_str).unwrap_or_default().to_owned();
+            let str_of = |v: &Value, k: &str| {
+                v.get(k)
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+                    .to_owned()
+            };
             Ok(Reply::ClientJobStatus(
                 rows.iter()
                     .map(|v| ClientJobStatus {
@@ -255,10 +278,14 @@ async fn read(s: &Session, c: &ReadCommand) -> Result<Reply, FlareError> {
             }
         }
         ReadCommand::GetJobMeta { job_id } => Ok(Reply::JobMeta(s.job_meta(job_id).await?)),
-        ReadCommand::GetJobStatus { job_id } => Ok(Reply::JobStatus(s.job_meta(job_id).await?.status)),
+        ReadCommand::GetJobStatus { job_id } => {
+            Ok(Reply::JobStatus(s.job_meta(job_id).await?.status))
+        }
         ReadCommand::ListJobComponents { job_id } => {
             require_job_id(job_id)?;
-            let r = s.checked(&["list_job".into(), job_id.clone()], true).await?;
+            let r = s
+                .checked(&["list_job".into(), job_id.clone()], true)
+                .await?;
             let names = r.meta_field("job_components").cloned().unwrap_or(json!([]));
             Ok(Reply::Names(parse(names, "job components")?))
         }
@@ -274,7 +301,10 @@ async fn read(s: &Session, c: &ReadCommand) -> Result<Reply, FlareError> {
                 return Err(invalid("target must be a non-empty string"));
             }
             let mut parts = vec!["get_job_log".to_owned(), job_id.clone(), target.clone()];
-            if let Some(f) = log_file_name.as_deref().filter(|f| !f.is_empty() && *f != "log.txt") {
+            if let Some(f) = log_file_name
+                .as_deref()
+                .filter(|f| !f.is_empty() && *f != "log.txt")
+            {
                 parts.push(f.to_owned());
             }
             let r = s.checked(&parts, false).await?;
@@ -310,7 +340,11 @@ async fn read(s: &Session, c: &ReadCommand) -> Result<Reply, FlareError> {
             } else {
                 "show_errors"
             };
-            let mut parts = vec![cmd.to_owned(), job_id.clone(), target_type.as_str().to_owned()];
+            let mut parts = vec![
+                cmd.to_owned(),
+                job_id.clone(),
+                target_type.as_str().to_owned(),
+            ];
             if *target_type == TargetType::Client {
                 parts.extend(targets.iter().cloned());
             }
@@ -361,7 +395,10 @@ async fn read(s: &Session, c: &ReadCommand) -> Result<Reply, FlareError> {
         ReadCommand::ReportVersion {
             target_type,
             targets,
-        } => s.site_map(targeted("report_version", *target_type, targets)).await,
+        } => {
+            s.site_map(targeted("report_version", *target_type, targets))
+                .await
+        }
         ReadCommand::GetClientEnv { client_names } => {
             let mut parts = vec!["report_env".to_owned()];
             parts.extend(client_names.iter().cloned());
@@ -379,7 +416,9 @@ async fn read(s: &Session, c: &ReadCommand) -> Result<Reply, FlareError> {
             if study.is_empty() {
                 return Err(invalid("study is required but not specified"));
             }
-            let p = s.study_payload(vec!["show_study".into(), study.clone()]).await?;
+            let p = s
+                .study_payload(vec!["show_study".into(), study.clone()])
+                .await?;
             Ok(Reply::Study(parse(p, "study")?))
         }
         other => Err(unsupported(other.name())),
@@ -390,32 +429,45 @@ async fn mutate(s: &Session, c: &MutateCommand) -> Result<Reply, FlareError> {
     match c {
         MutateCommand::CloneJob { job_id } => {
             require_job_id(job_id)?;
-            let r = s.checked(&["clone_job".into(), job_id.clone()], true).await?;
+            let r = s
+                .checked(&["clone_job".into(), job_id.clone()], true)
+                .await?;
             match r.meta_field("job_id").and_then(Value::as_str) {
                 Some(id) if !id.is_empty() => Ok(Reply::JobId(id.to_owned())),
                 _ => Err(internal(format!(
                     "server failed to return job id: {}",
-                    r.meta_field("info").and_then(Value::as_str).unwrap_or_default()
+                    r.meta_field("info")
+                        .and_then(Value::as_str)
+                        .unwrap_or_default()
                 ))),
             }
         }
         MutateCommand::AbortJob { job_id } => {
             require_job_id(job_id)?;
-            let r = s.checked(&["abort_job".into(), job_id.clone()], true).await?;
-            let status = r.meta_field("status").and_then(Value::as_str).unwrap_or_default();
+            let r = s
+                .checked(&["abort_job".into(), job_id.clone()], true)
+                .await?;
+            let status = r
+                .meta_field("status")
+                .and_then(Value::as_str)
+                .unwrap_or_default();
             let info = r
                 .meta_field("info")
                 .and_then(Value::as_str)
                 .unwrap_or_default()
                 .to_owned();
             if status != "ok" {
-                return Err(internal(format!("failed to abort job {job_id}: {status}, {info}")));
+                return Err(internal(format!(
+                    "failed to abort job {job_id}: {status}, {info}"
+                )));
             }
             Ok(Reply::Text(info))
         }
         MutateCommand::DeleteJob { job_id } => {
             require_job_id(job_id)?;
-            let r = s.checked(&["delete_job".into(), job_id.clone()], true).await?;
+            let r = s
+                .checked(&["delete_job".into(), job_id.clone()], true)
+                .await?;
             Ok(Reply::Deleted {
                 job_id: r
                     .meta_field("job_id")
@@ -432,8 +484,11 @@ async fn mutate(s: &Session, c: &MutateCommand) -> Result<Reply, FlareError> {
             if job_id.is_empty() {
                 return Err(invalid("job_id is required but not specified"));
             }
-            s.checked(&["reset_errors".into(), job_id.clone(), "all".into()], false)
-                .await?;
+            s.checked(
+                &["reset_errors".into(), job_id.clone(), "all".into()],
+                false,
+            )
+            .await?;
             Ok(Reply::Done)
         }
         MutateCommand::DoAppCommand {
@@ -446,13 +501,19 @@ async fn mutate(s: &Session, c: &MutateCommand) -> Result<Reply, FlareError> {
                 meta.insert("cmd_props".to_owned(), cmd_data.clone());
             }
             let r = s
-                .checked_with(&["app_command".into(), job_id.clone(), topic.clone()], false, meta)
+                .checked_with(
+                    &["app_command".into(), job_id.clone(), topic.clone()],
+                    false,
+                    meta,
+                )
                 .await?;
             Ok(Reply::Map(r.dict_data()))
         }
         MutateCommand::SetTimeout { seconds } => {
             if !(seconds.is_finite() && *seconds > 0.0) {
-                return Err(invalid(format!("timeout must be a positive number, got {seconds}")));
+                return Err(invalid(format!(
+                    "timeout must be a positive number, got {seconds}"
+                )));
             }
             s.set_timeout(Some(Duration::from_secs_f64(*seconds)));
             Ok(Reply::Done)

@@ -137,7 +137,10 @@ impl Shared {
                 ])]),
             ),
             ("cn__payload_encoding".to_owned(), Value::from(encoding)),
-            ("cn__payload_len".to_owned(), Value::from(payload_len as u64)),
+            (
+                "cn__payload_len".to_owned(),
+                Value::from(payload_len as u64),
+            ),
             ("cn__send_time".to_owned(), Value::F64(now)),
         ]);
         h.extend(
@@ -442,9 +445,9 @@ impl Conn {
             ("cn__reply_expected".to_owned(), Value::Boolean(true)),
             ("cn__optional".to_owned(), Value::Boolean(false)),
         ]);
-        let h = self
-            .shared
-            .cell_headers(SERVER, channel, topic, "req", extra, encoding, body.len());
+        let h =
+            self.shared
+                .cell_headers(SERVER, channel, topic, "req", extra, encoding, body.len());
         if let Err(e) = self.shared.send_frame(h, &body) {
             lock(&self.shared.direct).remove(&req_id);
             return Err(e);

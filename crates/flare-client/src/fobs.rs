@@ -125,10 +125,7 @@ fn resolve(v: Value, datums: &HashMap<String, Value>) -> Result<Value, FobsError
                     .and_then(|d| get_str(d, "datum_id"))
                     .unwrap_or_default()
                     .to_owned();
-                return datums
-                    .get(&id)
-                    .cloned()
-                    .ok_or(FobsError::MissingDatum(id));
+                return datums.get(&id).cloned().ok_or(FobsError::MissingDatum(id));
             }
             m.into_iter()
                 .map(|(k, v)| Ok((k, resolve(v, datums)?)))
@@ -162,9 +159,12 @@ pub(crate) fn shareable(headers: Value, body: Vec<(&str, Value)>) -> Value {
 
 /// An `FLContext` with public, non-sticky string props (mask 0).
 pub(crate) fn fl_context(props: &[(&str, &str)]) -> Value {
-    let props = map(props
-        .iter()
-        .map(|(k, v)| (*k, map([("value", Value::from(*v)), ("mask", Value::from(0))]))));
+    let props = map(props.iter().map(|(k, v)| {
+        (
+            *k,
+            map([("value", Value::from(*v)), ("mask", Value::from(0))]),
+        )
+    }));
     envelope(
         FL_CONTEXT_TYPE,
         Value::Array(vec![Value::Nil, props]),

@@ -11,7 +11,9 @@ pub fn join_args<S: AsRef<str>>(parts: &[S]) -> String {
         .iter()
         .map(|a| {
             let a = a.as_ref();
-            if a.chars().any(|c| c.is_whitespace() || c == '"' || c == '\\') {
+            if a.chars()
+                .any(|c| c.is_whitespace() || c == '"' || c == '\\')
+            {
                 format!("\"{}\"", a.replace('\\', "\\\\").replace('"', "\\\""))
             } else {
                 a.to_owned()
@@ -49,7 +51,11 @@ pub(crate) fn timestamp() -> String {
 }
 
 /// The request document for `command`, with the session token once logged in.
-pub(crate) fn request_document(command: &str, token: Option<&str>, meta: Map<String, Value>) -> String {
+pub(crate) fn request_document(
+    command: &str,
+    token: Option<&str>,
+    meta: Map<String, Value>,
+) -> String {
     let mut data = vec![json!({"type": "command", "data": command})];
     if let Some(t) = token {
         data.push(json!({"type": "token", "data": t}));
@@ -127,7 +133,11 @@ fn meta_str(meta: &Map<String, Value>, key: &str) -> Option<String> {
 }
 
 /// Raises the FLARE API error a reply stands for. `enforce_meta` demands a non-empty `meta`.
-pub(crate) fn check_reply(reply: &HciReply, command: &str, enforce_meta: bool) -> Result<(), FlareError> {
+pub(crate) fn check_reply(
+    reply: &HciReply,
+    command: &str,
+    enforce_meta: bool,
+) -> Result<(), FlareError> {
     if let Some(meta) = reply.meta() {
         let status = meta.get("status").and_then(Value::as_str).unwrap_or("ok");
         let info = meta_str(meta, "info").unwrap_or_default();
@@ -183,10 +193,16 @@ pub(crate) fn check_reply(reply: &HciReply, command: &str, enforce_meta: bool) -
                 message: format!("server internal error: {info}"),
             }),
             "invalid_target" if info == "no clients available" => {
-                Some(FlareError::NoClientsAvailable { message: info.clone() })
+                Some(FlareError::NoClientsAvailable {
+                    message: info.clone(),
+                })
             }
-            "invalid_target" => Some(FlareError::InvalidTarget { message: info.clone() }),
-            "no_reply" => Some(FlareError::NoReply { message: info.clone() }),
+            "invalid_target" => Some(FlareError::InvalidTarget {
+                message: info.clone(),
+            }),
+            "no_reply" => Some(FlareError::NoReply {
+                message: info.clone(),
+            }),
             other => Some(FlareError::InternalError {
                 message: format!("{other}: {info}"),
             }),
@@ -246,7 +262,10 @@ fn check_items(reply: &HciReply, command: &str) -> Result<(), FlareError> {
 
 /// Raises `CommandError` for a study command's in-band error payload.
 pub(crate) fn check_study_payload(payload: &Value) -> Result<(), FlareError> {
-    let Some(code) = payload.get("error_code").and_then(Value::as_str).filter(|c| !c.is_empty())
+    let Some(code) = payload
+        .get("error_code")
+        .and_then(Value::as_str)
+        .filter(|c| !c.is_empty())
     else {
         return Ok(());
     };
@@ -277,7 +296,11 @@ pub(crate) fn login_result(reply: &HciReply) -> Result<String, FlareError> {
     if text == "REJECT" || text.starts_with("REJECT:") {
         let mut message = "incorrect user name or password".to_owned();
         let mut auth_code = None;
-        if let Some(detail) = text.strip_prefix("REJECT:").map(str::trim).filter(|d| !d.is_empty()) {
+        if let Some(detail) = text
+            .strip_prefix("REJECT:")
+            .map(str::trim)
+            .filter(|d| !d.is_empty())
+        {
             match detail.split_once(':') {
                 Some((code, reason)) if code.trim().starts_with("AUTH_") => {
                     auth_code = Some(code.trim().to_owned());

@@ -175,10 +175,11 @@ impl AdminKit {
                 "username {username:?} does not match the certificate cn {identity:?}"
             )));
         }
-        let (tls_key, signing_key) = parse_key(&read(&key_path)?).map_err(|reason| KitError::Key {
-            path: key_path.clone(),
-            reason,
-        })?;
+        let (tls_key, signing_key) =
+            parse_key(&read(&key_path)?).map_err(|reason| KitError::Key {
+                path: key_path.clone(),
+                reason,
+            })?;
         let root = parse_certs(&read(&ca_path)?)
             .map_err(|reason| KitError::Certificate {
                 path: ca_path.clone(),

@@ -28,3 +28,6 @@ mod transport;
 pub use hci::join_args;
 pub use kit::{AdminKit, KitError};
 pub use session::{DEFAULT_TIMEOUT, SUPPORTED_VERSION, Session, is_supported_version};
+
+#[cfg(test)]
+mod tests;

@@ -85,7 +85,13 @@ impl Session {
             Ok(s) => Ok(s),
             Err((conn, e)) => {
                 let _ = conn
-                    .request_direct("cellnet.channel", "bye", Vec::new(), None, Duration::from_secs(2))
+                    .request_direct(
+                        "cellnet.channel",
+                        "bye",
+                        Vec::new(),
+                        None,
+                        Duration::from_secs(2),
+                    )
                     .await;
                 conn.shutdown(e.clone());
                 Err(e)
@@ -167,7 +173,9 @@ impl Session {
         ];
         let command = hci::join_args(&["_cert_login", kit.identity.as_str()]);
         let doc = hci::request_document(&command, None, Map::new());
-        let reply = self.send_document(&doc, headers, DEFAULT_TIMEOUT, "_cert_login").await?;
+        let reply = self
+            .send_document(&doc, headers, DEFAULT_TIMEOUT, "_cert_login")
+            .await?;
         hci::login_result(&reply)
     }
 
@@ -350,12 +358,15 @@ async fn challenge(kit: &AdminKit, conn: &Conn) -> Result<ServerProof, FlareErro
         }
         break r;
     };
-    let body = fobs::decode(&reply.payload)
-        .map_err(|e| internal(format!("bad challenge reply: {e}")))?;
-    let s = fobs::unwrap_shareable(&body).ok_or_else(|| internal("challenge reply is not a shareable"))?;
+    let body =
+        fobs::decode(&reply.payload).map_err(|e| internal(format!("bad challenge reply: {e}")))?;
+    let s = fobs::unwrap_shareable(&body)
+        .ok_or_else(|| internal("challenge reply is not a shareable"))?;
     let server_cn = get_str(s, "cn").unwrap_or_default();
     let server_nonce = get_str(s, "nonce").unwrap_or_default();
-    let signature = get(s, "signature").and_then(Value::as_slice).unwrap_or_default();
+    let signature = get(s, "signature")
+        .and_then(Value::as_slice)
+        .unwrap_or_default();
     let cert_pem = get(s, "cert").and_then(Value::as_slice).unwrap_or_default();
     if server_cn != kit.server_identity {
         return Err(auth_error(format!(
@@ -363,11 +374,22 @@ async fn challenge(kit: &AdminKit, conn: &Conn) -> Result<ServerProof, FlareErro
             kit.server_identity
         )));
     }
-    let certs = parse_certs(cert_pem).map_err(|e| auth_error(format!("bad server certificate: {e}")))?;
+    let certs =
+        parse_certs(cert_pem).map_err(|e| auth_error(format!("bad server certificate: {e}")))?;
     let leaf = certs[0].clone();
-    verify_server_chain(&leaf, &certs[1..], &kit.root, rustls_pki_types::UnixTime::now())
-        .map_err(|e| auth_error(format!("the server certificate does not chain to the root ca: {e}")))?;
-    let cert_name = cert_cn(&leaf).map_err(|e| auth_error(format!("bad server certificate: {e}")))?;
+    verify_server_chain(
+        &leaf,
+        &certs[1..],
+        &kit.root,
+        rustls_pki_types::UnixTime::now(),
+    )
+    .map_err(|e| {
+        auth_error(format!(
+            "the server certificate does not chain to the root ca: {e}"
+        ))
+    })?;
+    let cert_name =
+        cert_cn(&leaf).map_err(|e| auth_error(format!("bad server certificate: {e}")))?;
     if cert_name != server_cn {
         return Err(auth_error(format!(
             "the server certificate cn {cert_name:?} does not match {server_cn:?}"
@@ -395,8 +417,11 @@ async fn register(
     conn: &Conn,
     proof: &ServerProof,
 ) -> Result<Option<String>, FlareError> {
-    let signature = pss_sign(&kit.signing_key, format!("{}{}", kit.identity, proof.nonce).as_bytes())
-        .map_err(|e| internal(format!("cannot sign the registration: {e}")))?;
+    let signature = pss_sign(
+        &kit.signing_key,
+        format!("{}{}", kit.identity, proof.nonce).as_bytes(),
+    )
+    .map_err(|e| internal(format!("cannot sign the registration: {e}")))?;
     let body = fobs::shareable(
         crate::sfm::map([(
             "__peer_ctx__",
@@ -412,7 +437,10 @@ async fn register(
         ("client_name".to_owned(), Value::from(kit.identity.as_str())),
         ("client_type".to_owned(), Value::from("admin")),
         ("client_ip".to_owned(), Value::from("127.0.0.1")),
-        ("project_name".to_owned(), Value::from(kit.project_name.as_str())),
+        (
+            "project_name".to_owned(),
+            Value::from(kit.project_name.as_str()),
+        ),
         ("federation_protocol_version".to_owned(), Value::from(1)),
         ("nvflare_version".to_owned(), Value::from(NVFLARE_VERSION)),
     ];
@@ -428,8 +456,10 @@ async fn register(
     if let Some(e) = return_code_error("registration", &r) {
         return Err(e);
     }
-    let reply = fobs::decode(&r.payload).map_err(|e| internal(format!("bad register reply: {e}")))?;
-    let m = fobs::unwrap_shareable(&reply).ok_or_else(|| internal("register reply is not a map"))?;
+    let reply =
+        fobs::decode(&r.payload).map_err(|e| internal(format!("bad register reply: {e}")))?;
+    let m =
+        fobs::unwrap_shareable(&reply).ok_or_else(|| internal("register reply is not a map"))?;
     let token = get_str(m, "__token__").unwrap_or_default();
     let token_sig = get_str(m, "__token_signature__").unwrap_or_default();
     if token.is_empty() || token_sig.is_empty() {

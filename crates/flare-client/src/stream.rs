@@ -157,7 +157,9 @@ impl Reassembler {
         now: Instant,
     ) -> Received {
         self.prune(now);
-        let origin = get_str(headers, "cn__origin").unwrap_or_default().to_owned();
+        let origin = get_str(headers, "cn__origin")
+            .unwrap_or_default()
+            .to_owned();
         let request_id = get_str(headers, "sm__ri").map(str::to_owned);
         let (Some(stream_id), Some(seq)) = (get_u64(headers, "sm__id"), get_u64(headers, "sm__sq"))
         else {

@@ -123,8 +123,9 @@ where
                 }
             }
             Some(Ok(Message::Close(_))) | None => {
-                return Err("the server closed the connection (was the endpoint name refused?)"
-                    .to_owned());
+                return Err(
+                    "the server closed the connection (was the endpoint name refused?)".to_owned(),
+                );
             }
             Some(Ok(_)) => {}
             Some(Err(e)) => return Err(e.to_string()),

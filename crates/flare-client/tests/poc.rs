@@ -441,7 +441,10 @@ async fn job_logs_of_a_finished_job_come_back_per_site() {
         panic!("not logs");
     };
     let server = logs.logs.get("server").expect("server log");
-    assert!(!server.is_empty() && server.lines().count() <= 5, "{logs:?}");
+    assert!(
+        !server.is_empty() && server.lines().count() <= 5,
+        "{logs:?}"
+    );
     s.close().await;
 }
 
@@ -451,17 +454,25 @@ async fn clone_abort_and_delete_a_job() {
     let long = submit(100, 1.0).await;
     let s = login("default").await;
 
-    let Reply::Text(_) = run(&s, MutateCommand::AbortJob { job_id: long.clone() })
-        .await
-        .unwrap()
-    else {
+    let Reply::Text(_) = run(
+        &s,
+        MutateCommand::AbortJob {
+            job_id: long.clone(),
+        },
+    )
+    .await
+    .unwrap() else {
         panic!("abort_job is not text");
     };
     wait_status(&s, &long, |st| st == "FINISHED:ABORTED").await;
-    let Reply::Deleted { job_id, .. } = run(&s, MutateCommand::DeleteJob { job_id: long.clone() })
-        .await
-        .unwrap()
-    else {
+    let Reply::Deleted { job_id, .. } = run(
+        &s,
+        MutateCommand::DeleteJob {
+            job_id: long.clone(),
+        },
+    )
+    .await
+    .unwrap() else {
         panic!("delete_job is not deleted");
     };
     assert_eq!(job_id, long);
@@ -480,9 +491,14 @@ async fn clone_abort_and_delete_a_job() {
     };
     assert_ne!(clone, finished);
     assert_eq!(job_meta(&s, &clone).await.unwrap().name, "hello-numpy");
-    run(&s, MutateCommand::AbortJob { job_id: clone.clone() })
-        .await
-        .unwrap();
+    run(
+        &s,
+        MutateCommand::AbortJob {
+            job_id: clone.clone(),
+        },
+    )
+    .await
+    .unwrap();
     wait_status(&s, &clone, |st| st.starts_with("FINISHED")).await;
     run(&s, MutateCommand::DeleteJob { job_id: clone })
         .await

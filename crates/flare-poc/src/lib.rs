@@ -131,9 +131,8 @@ impl Poc {
     fn start(port: u16) -> Poc {
         let root = std::env::temp_dir().join(format!("flare-poc-{port}-{}", std::process::id()));
         let workspace = root.join("poc");
-        std::fs::create_dir_all(&root).unwrap_or_else(|e| {
-            panic!("flare-poc: cannot create {}: {e}", root.display())
-        });
+        std::fs::create_dir_all(&root)
+            .unwrap_or_else(|e| panic!("flare-poc: cannot create {}: {e}", root.display()));
         assert!(
             wait_until(PORT_FREE_DEADLINE, Duration::from_millis(500), || {
                 !port_in_use(port)
