@@ -1,0 +1,364 @@
+//! The relay's configuration: a TOML file (see `relay.example.toml`), validated before anything binds.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use argon2::PasswordHash;
+use flare_model::Role;
+use serde::Deserialize;
+
+/// Why a configuration cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read config file {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("invalid config file {path}: {source}")]
+    Parse {
+        path: PathBuf,
+        source: Box<toml::de::Error>,
+    },
+    #[error("invalid config: {0}")]
+    Invalid(String),
+}
+
+/// The whole configuration file.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// Address to listen on; loopback unless `[tls]` is configured.
+    #[serde(default = "default_listen")]
+    pub listen: SocketAddr,
+    /// Folder of the built console (trunk's `dist`).
+    #[serde(default = "default_console_dir")]
+    pub console_dir: PathBuf,
+    /// Exact `Origin` values allowed to open the WebSocket; derived from `listen` when absent.
+    #[serde(default)]
+    pub allowed_origins: Option<Vec<String>>,
+    /// Where to append the audit trail (JSON lines), besides the `audit` tracing target.
+    #[serde(default)]
+    pub audit_file: Option<PathBuf>,
+    #[serde(default)]
+    pub poll: PollConfig,
+    #[serde(default)]
+    pub limits: Limits,
+    #[serde(default)]
+    pub tls: Option<TlsConfig>,
+    #[serde(default)]
+    pub users: Vec<UserConfig>,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            listen: default_listen(),
+            console_dir: default_console_dir(),
+            allowed_origins: None,
+            audit_file: None,
+            poll: PollConfig::default(),
+            limits: Limits::default(),
+            tls: None,
+            users: Vec::new(),
+        }
+    }
+}
+
+/// Poll intervals of the hubs, in seconds.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PollConfig {
+    pub system_secs: f64,
+    pub jobs_secs: f64,
+    pub job_secs: f64,
+}
+
+impl Default for PollConfig {
+    fn default() -> Self {
+        PollConfig {
+            system_secs: 2.0,
+            jobs_secs: 2.0,
+            job_secs: 1.0,
+        }
+    }
+}
+
+impl PollConfig {
+    /// The interval of the system topic.
+    pub fn system(&self) -> Duration {
+        Duration::from_secs_f64(self.system_secs)
+    }
+    /// The interval of the job list topic.
+    pub fn jobs(&self) -> Duration {
+        Duration::from_secs_f64(self.jobs_secs)
+    }
+    /// The interval of a watched job.
+    pub fn job(&self) -> Duration {
+        Duration::from_secs_f64(self.job_secs)
+    }
+}
+
+/// Sizes and rates that keep one tab or one client from hurting the others.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Limits {
+    /// Largest WebSocket message (and frame) a tab may send.
+    pub max_message_bytes: usize,
+    /// Commands and subscriptions a tab may send per second (burst: twice that).
+    pub max_commands_per_sec: f64,
+    /// Commands of one tab waiting for NVFlare at once.
+    pub max_inflight_commands: usize,
+    /// Events buffered per topic for a tab before it lags and gets a resync.
+    pub queue_len: usize,
+    /// Resyncs a tab may need before the relay closes it for lagging.
+    pub max_lag_resyncs: u32,
+    /// Seconds a write to a tab may take before the relay gives up on the tab.
+    pub write_timeout_secs: f64,
+    /// Bytes the relay buffers for writing to one tab.
+    pub max_write_buffer_bytes: usize,
+    /// Lifetime of a console login.
+    pub session_ttl_secs: u64,
+    /// Login attempts per client address per minute (burst: the same number).
+    pub login_attempts_per_min: f64,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_message_bytes: 65536,
+            max_commands_per_sec: 20.0,
+            max_inflight_commands: 16,
+            queue_len: 64,
+            max_lag_resyncs: 3,
+            write_timeout_secs: 10.0,
+            max_write_buffer_bytes: 4 * 1024 * 1024,
+            session_ttl_secs: 12 * 3600,
+            login_attempts_per_min: 10.0,
+        }
+    }
+}
+
+/// HTTPS certificate and key (PEM files).
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TlsConfig {
+    pub cert: PathBuf,
+    pub key: PathBuf,
+}
+
+/// A console user: a password hash, a role, and the NVFlare startup kit and study it acts with.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UserConfig {
+    pub name: String,
+    /// argon2 PHC string (`flare-relay hash-password`).
+    pub password_hash: String,
+    pub role: Role,
+    /// The admin startup kit folder (holds `startup/fed_admin.json`).
+    pub kit: PathBuf,
+    #[serde(default = "default_study")]
+    pub study: String,
+}
+
+fn default_listen() -> SocketAddr {
+    SocketAddr::from(([127, 0, 0, 1], 8080))
+}
+
+fn default_console_dir() -> PathBuf {
+    PathBuf::from("dist")
+}
+
+fn default_study() -> String {
+    "default".to_owned()
+}
+
+impl Config {
+    /// Reads a config file; relative paths in it are resolved against the file's folder.
+    pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_owned(),
+            source,
+        })?;
+        let mut config = Config::parse(&text).map_err(|source| ConfigError::Parse {
+            path: path.to_owned(),
+            source: Box::new(source),
+        })?;
+        let base = path.parent().unwrap_or(Path::new("."));
+        config.resolve_paths(base);
+        Ok(config)
+    }
+
+    /// Parses a config from TOML text, without resolving paths.
+    pub fn parse(text: &str) -> Result<Config, toml::de::Error> {
+        toml::from_str(text)
+    }
+
+    fn resolve_paths(&mut self, base: &Path) {
+        let join = |p: &mut PathBuf| {
+            if p.is_relative() {
+                *p = base.join(&*p);
+            }
+        };
+        join(&mut self.console_dir);
+        if let Some(audit) = &mut self.audit_file {
+            join(audit);
+        }
+        if let Some(tls) = &mut self.tls {
+            join(&mut tls.cert);
+            join(&mut tls.key);
+        }
+        for user in &mut self.users {
+            join(&mut user.kit);
+        }
+    }
+
+    /// Checks everything that does not need the network: values, hashes, the TLS rule.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let invalid = |m: String| Err(ConfigError::Invalid(m));
+        if !self.listen.ip().is_loopback() && self.tls.is_none() {
+            return invalid(format!(
+                "refusing to listen on {} without TLS: set [tls] cert and key, or listen on 127.0.0.1",
+                self.listen
+            ));
+        }
+        for (name, secs) in [
+            ("poll.system_secs", self.poll.system_secs),
+            ("poll.jobs_secs", self.poll.jobs_secs),
+            ("poll.job_secs", self.poll.job_secs),
+            (
+                "limits.max_commands_per_sec",
+                self.limits.max_commands_per_sec,
+            ),
+            ("limits.write_timeout_secs", self.limits.write_timeout_secs),
+            (
+                "limits.login_attempts_per_min",
+                self.limits.login_attempts_per_min,
+            ),
+        ] {
+            if !(secs.is_finite() && secs > 0.0 && secs < 1e6) {
+                return invalid(format!("{name} must be a positive number, not {secs}"));
+            }
+        }
+        for (name, n) in [
+            ("limits.max_message_bytes", self.limits.max_message_bytes),
+            ("limits.queue_len", self.limits.queue_len),
+            (
+                "limits.max_inflight_commands",
+                self.limits.max_inflight_commands,
+            ),
+            (
+                "limits.max_write_buffer_bytes",
+                self.limits.max_write_buffer_bytes,
+            ),
+        ] {
+            if n == 0 {
+                return invalid(format!("{name} must be at least 1"));
+            }
+        }
+        if self.limits.session_ttl_secs == 0 {
+            return invalid("limits.session_ttl_secs must be at least 1".to_owned());
+        }
+        if let Some(origins) = &self.allowed_origins {
+            for origin in origins {
+                if origin.ends_with('/') || !origin.contains("://") {
+                    return invalid(format!(
+                        "allowed origin {origin:?} must look like scheme://host[:port], without a path"
+                    ));
+                }
+            }
+        }
+        let mut names = std::collections::BTreeSet::new();
+        for user in &self.users {
+            if user.name.is_empty() {
+                return invalid("a user has an empty name".to_owned());
+            }
+            if !names.insert(user.name.as_str()) {
+                return invalid(format!("user {:?} is configured twice", user.name));
+            }
+            if let Err(e) = PasswordHash::new(&user.password_hash) {
+                return invalid(format!(
+                    "user {:?}: password_hash is not an argon2 PHC string: {e}",
+                    user.name
+                ));
+            }
+            if user.study.is_empty() {
+                return invalid(format!("user {:?} has an empty study", user.name));
+            }
+        }
+        Ok(())
+    }
+
+    /// The origins allowed to open the WebSocket: the configured list, or the relay's own address
+    /// under 127.0.0.1 and localhost.
+    pub fn origins_for(&self, bound: SocketAddr) -> Vec<String> {
+        if let Some(list) = &self.allowed_origins {
+            return list.clone();
+        }
+        let scheme = if self.tls.is_some() { "https" } else { "http" };
+        let port = bound.port();
+        vec![
+            format!("{scheme}://127.0.0.1:{port}"),
+            format!("{scheme}://localhost:{port}"),
+        ]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const HASH: &str =
+        "$argon2id$v=19$m=256,t=1,p=1$c2FsdHNhbHRzYWx0$2Wn3nBt6zTBlTN1QDUKnJKoRxiYSuvQKXVhIg8Fk2Xo";
+
+    #[test]
+    fn example_config_parses_and_validates_with_a_real_hash() {
+        let text = include_str!("../relay.example.toml").replace("$argon2id$v=19$...", HASH);
+        let config = Config::parse(&text).expect("example parses");
+        config.validate().expect("example validates");
+        assert_eq!(config.listen, default_listen());
+        assert_eq!(config.users[0].role, Role::Operator);
+        assert_eq!(config.poll.job(), Duration::from_secs(1));
+        assert_eq!(config.limits.max_message_bytes, 65536);
+    }
+
+    #[test]
+    fn non_loopback_without_tls_is_refused() {
+        let config = Config::parse("listen = \"0.0.0.0:8080\"").expect("parses");
+        let err = config.validate().expect_err("must refuse");
+        assert!(err.to_string().contains("without TLS"), "{err}");
+    }
+
+    #[test]
+    fn default_origins_follow_the_bound_port() {
+        let config = Config::default();
+        let origins = config.origins_for("127.0.0.1:4567".parse().expect("addr"));
+        assert_eq!(
+            origins,
+            ["http://127.0.0.1:4567", "http://localhost:4567"].map(String::from)
+        );
+    }
+
+    #[test]
+    fn unknown_fields_and_bad_hashes_are_refused() {
+        assert!(Config::parse("listn = \"127.0.0.1:1\"").is_err());
+        let config = Config::parse(
+            "[[users]]\nname = \"a\"\npassword_hash = \"plain\"\nrole = \"viewer\"\nkit = \"k\"\n",
+        )
+        .expect("parses");
+        let err = config.validate().expect_err("bad hash");
+        assert!(err.to_string().contains("PHC"), "{err}");
+    }
+
+    #[test]
+    fn relative_paths_resolve_against_the_config_folder() {
+        let mut config = Config::parse(
+            "console_dir = \"dist\"\n[[users]]\nname = \"a\"\npassword_hash = \"x\"\nrole = \"viewer\"\nkit = \"kits/a\"\n",
+        )
+        .expect("parses");
+        config.resolve_paths(Path::new("/etc/flare"));
+        assert_eq!(config.console_dir, PathBuf::from("/etc/flare/dist"));
+        assert_eq!(config.users[0].kit, PathBuf::from("/etc/flare/kits/a"));
+    }
+}

@@ -1,0 +1,217 @@
+//! A fake NVFlare for the relay's own fast tests: an in-memory server whose state tests set, which
+//! counts every command it sees and can be taken down and brought back. The real proof is the
+//! tests against a real POC.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::Path;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use flare_model::{
+    ClientInfo, Command, FlareError, JobMeta, JobSummary, MutateCommand, ReadCommand, Reply,
+    ServerInfo, SystemInfo,
+};
+
+use crate::upstream::{BoxFuture, Connector, UpstreamSession};
+
+/// The fake server; clones share it.
+#[derive(Clone, Default)]
+pub struct FakeNvflare {
+    inner: Arc<Mutex<FakeState>>,
+}
+
+#[derive(Default)]
+struct FakeState {
+    down: bool,
+    /// Bumped when the server goes down: sessions of older epochs are closed.
+    epoch: u64,
+    logins: usize,
+    jobs: Vec<JobSummary>,
+    metas: HashMap<String, JobMeta>,
+    clients: Vec<ClientInfo>,
+    commands: Vec<Command>,
+}
+
+impl FakeNvflare {
+    /// A fake server with two sites and no jobs.
+    pub fn new() -> Self {
+        let fake = FakeNvflare::default();
+        fake.lock().clients = vec![
+            ClientInfo {
+                name: "site-1".into(),
+                last_connect_time: 1.0,
+            },
+            ClientInfo {
+                name: "site-2".into(),
+                last_connect_time: 1.0,
+            },
+        ];
+        fake
+    }
+
+    fn lock(&self) -> MutexGuard<'_, FakeState> {
+        self.inner.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Takes the server down (open sessions close, logins fail) or brings it back.
+    pub fn set_up(&self, up: bool) {
+        let mut state = self.lock();
+        if !up && !state.down {
+            state.epoch += 1;
+        }
+        state.down = !up;
+    }
+
+    /// Adds or replaces a job (summary and meta).
+    pub fn put_job(&self, job_id: &str, name: &str, status: &str) {
+        let mut state = self.lock();
+        let summary = JobSummary {
+            job_id: job_id.into(),
+            job_name: name.into(),
+            status: status.into(),
+            submit_time: "2026-01-01T00:00:00".into(),
+            duration: "N/A".into(),
+            study: "default".into(),
+        };
+        match state.jobs.iter_mut().find(|j| j.job_id == job_id) {
+            Some(existing) => *existing = summary,
+            None => state.jobs.push(summary),
+        }
+        let meta = JobMeta {
+            job_id: job_id.into(),
+            name: name.into(),
+            status: status.into(),
+            submit_time: Some(1_767_225_600.0),
+            ..JobMeta::default()
+        };
+        state.metas.insert(job_id.into(), meta);
+    }
+
+    /// Removes a job.
+    pub fn remove_job(&self, job_id: &str) {
+        let mut state = self.lock();
+        state.jobs.retain(|j| j.job_id != job_id);
+        state.metas.remove(job_id);
+    }
+
+    /// How many commands named `name` (e.g. `"list_jobs"`) the server executed.
+    pub fn calls(&self, name: &str) -> usize {
+        self.lock()
+            .commands
+            .iter()
+            .filter(|c| c.name() == name)
+            .count()
+    }
+
+    /// Every command the server executed, in order.
+    pub fn commands(&self) -> Vec<Command> {
+        self.lock().commands.clone()
+    }
+
+    /// Successful logins so far.
+    pub fn logins(&self) -> usize {
+        self.lock().logins
+    }
+
+    fn execute(&self, epoch: u64, command: &Command) -> Result<Reply, FlareError> {
+        let mut state = self.lock();
+        if state.down || state.epoch != epoch {
+            return Err(FlareError::SessionClosed {
+                message: "the fake server went away".into(),
+            });
+        }
+        state.commands.push(command.clone());
+        match command {
+            Command::Read(ReadCommand::GetSystemInfo) => Ok(Reply::SystemInfo(SystemInfo {
+                server_info: ServerInfo {
+                    status: "started".into(),
+                    start_time: 1.0,
+                },
+                client_info: state.clients.clone(),
+                job_info: Vec::new(),
+            })),
+            Command::Read(ReadCommand::ListJobs(_)) => Ok(Reply::Jobs(state.jobs.clone())),
+            Command::Read(ReadCommand::GetJobMeta { job_id }) => state
+                .metas
+                .get(job_id)
+                .cloned()
+                .map(Reply::JobMeta)
+                .ok_or_else(|| FlareError::JobNotFound {
+                    message: format!("job {job_id} does not exist"),
+                }),
+            Command::Mutate(MutateCommand::AbortJob { job_id }) => {
+                let Some(meta) = state.metas.get_mut(job_id) else {
+                    return Err(FlareError::JobNotFound {
+                        message: format!("job {job_id} does not exist"),
+                    });
+                };
+                meta.status = "FINISHED:ABORTED".into();
+                if let Some(job) = state.jobs.iter_mut().find(|j| &j.job_id == job_id) {
+                    job.status = "FINISHED:ABORTED".into();
+                }
+                Ok(Reply::Text("Abort signal has been sent".into()))
+            }
+            Command::Read(ReadCommand::ReportVersion { .. }) => Ok(Reply::SiteMap(BTreeMap::from(
+                [("server".to_owned(), serde_json::json!("2.9.0"))],
+            ))),
+            _ => Ok(Reply::Done),
+        }
+    }
+}
+
+struct FakeSession {
+    server: FakeNvflare,
+    epoch: u64,
+}
+
+impl UpstreamSession for FakeSession {
+    fn execute<'a>(&'a self, command: &'a Command) -> BoxFuture<'a, Result<Reply, FlareError>> {
+        Box::pin(async move { self.server.execute(self.epoch, command) })
+    }
+
+    fn is_closed(&self) -> bool {
+        let state = self.server.lock();
+        state.down || state.epoch != self.epoch
+    }
+
+    fn server_version(&self) -> String {
+        "2.9.0".into()
+    }
+
+    fn close(&self) -> BoxFuture<'_, ()> {
+        Box::pin(async {})
+    }
+}
+
+impl Connector for FakeNvflare {
+    /// The kit folder's name is the identity, as in a POC's `prod_00/<identity>`.
+    fn identity(&self, kit_dir: &Path) -> Result<String, FlareError> {
+        kit_dir
+            .file_name()
+            .and_then(|n| n.to_str())
+            .map(str::to_owned)
+            .ok_or_else(|| FlareError::InvalidArgument {
+                message: "the kit path has no folder name".into(),
+            })
+    }
+
+    fn login<'a>(
+        &'a self,
+        _kit_dir: &'a Path,
+        _study: &'a str,
+    ) -> BoxFuture<'a, Result<Arc<dyn UpstreamSession>, FlareError>> {
+        Box::pin(async move {
+            let mut state = self.lock();
+            if state.down {
+                return Err(FlareError::NoConnection {
+                    message: "cannot connect to the fake server".into(),
+                });
+            }
+            state.logins += 1;
+            let session: Arc<dyn UpstreamSession> = Arc::new(FakeSession {
+                server: self.clone(),
+                epoch: state.epoch,
+            });
+            Ok(session)
+        })
+    }
+}

@@ -1,0 +1,663 @@
+//! Hubs: one upstream NVFlare session and one set of topic pollers per (identity, study), shared by
+//! every tab mapped to it.
+//!
+//! Each topic is polled by its own task, only while at least one tab subscribes. A poll result is
+//! diffed against the cached state and published once, pre-serialized, on a bounded
+//! `tokio::sync::broadcast` channel: the hub never waits for a tab, and a tab that falls more than
+//! `queue_len` events behind sees `Lagged` and gets a resync (see [`crate::ws`]).
+//!
+//! Deltas are idempotent (upserts, removals and whole replacements), so a delta that lands after a
+//! snapshot already holding it changes nothing.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use axum::extract::ws::Utf8Bytes;
+use flare_model::{
+    Command, Event, FlareError, JobDetail, JobSummary, LinkState, ListJobsFilter, ReadCommand,
+    Reply, ServerFrame, StatusChange, Topic, TopicData, TopicDelta, UpstreamState,
+};
+use tokio::sync::{Notify, broadcast, watch};
+use tokio::task::JoinHandle;
+use tokio::time::Instant;
+
+use crate::config::PollConfig;
+use crate::upstream::{Connector, UpstreamSession};
+
+/// Tunables of every hub.
+#[derive(Clone, Debug)]
+pub struct HubSettings {
+    pub poll: PollConfig,
+    /// Events a topic buffers per tab before that tab lags.
+    pub queue_len: usize,
+    /// How long a command or a first poll waits for the very first login.
+    pub connect_wait: Duration,
+    /// First and largest pause between login attempts.
+    pub backoff_start: Duration,
+    pub backoff_max: Duration,
+}
+
+impl HubSettings {
+    /// Settings with the given poll intervals and queue length and the standard backoff.
+    pub fn new(poll: PollConfig, queue_len: usize) -> Self {
+        HubSettings {
+            poll,
+            queue_len,
+            connect_wait: Duration::from_secs(10),
+            backoff_start: Duration::from_secs(1),
+            backoff_max: Duration::from_secs(15),
+        }
+    }
+}
+
+/// All hubs of the relay, created on first use.
+pub struct Hubs {
+    connector: Arc<dyn Connector>,
+    settings: HubSettings,
+    hubs: Mutex<HashMap<(String, String), Arc<Hub>>>,
+}
+
+impl Hubs {
+    pub fn new(connector: Arc<dyn Connector>, settings: HubSettings) -> Self {
+        Hubs {
+            connector,
+            settings,
+            hubs: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// The hub of (identity, study), created (and logging in) on first use.
+    pub fn get(&self, identity: &str, kit: &Path, study: &str) -> Arc<Hub> {
+        let mut hubs = lock(&self.hubs);
+        hubs.entry((identity.to_owned(), study.to_owned()))
+            .or_insert_with(|| {
+                Hub::start(
+                    identity.to_owned(),
+                    kit.to_owned(),
+                    study.to_owned(),
+                    self.connector.clone(),
+                    self.settings.clone(),
+                )
+            })
+            .clone()
+    }
+
+    /// How many hubs exist.
+    pub fn len(&self) -> usize {
+        lock(&self.hubs).len()
+    }
+
+    /// True before any hub was created.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// One upstream session and its pollers.
+pub struct Hub {
+    identity: String,
+    study: String,
+    kit: PathBuf,
+    connector: Arc<dyn Connector>,
+    settings: HubSettings,
+    link: Mutex<Link>,
+    state_tx: watch::Sender<UpstreamState>,
+    topics: Mutex<HashMap<Topic, TopicEntry>>,
+}
+
+struct Link {
+    session: Option<Arc<dyn UpstreamSession>>,
+    reconnecting: bool,
+    ever_connected: bool,
+}
+
+struct TopicEntry {
+    tx: broadcast::Sender<Utf8Bytes>,
+    subscribers: usize,
+    poller: Option<JoinHandle<()>>,
+    poll_now: Arc<Notify>,
+    /// Bumped after every poll attempt, successful or not.
+    generation: watch::Sender<u64>,
+    cache: Option<Cached>,
+    last_error: Option<FlareError>,
+}
+
+struct Cached {
+    data: TopicData,
+    at: Instant,
+    at_ms: u64,
+}
+
+/// Holds one tab's interest in a topic; dropping it lets the poller stop when nobody is left.
+pub struct Subscription {
+    hub: Arc<Hub>,
+    topic: Topic,
+}
+
+impl Drop for Subscription {
+    fn drop(&mut self) {
+        self.hub.release(&self.topic);
+    }
+}
+
+impl Subscription {
+    /// The topic this subscription holds.
+    pub fn topic(&self) -> &Topic {
+        &self.topic
+    }
+}
+
+/// What a new (or resynced) subscriber starts from: its receiver of later events and the frames
+/// to send first (a snapshot and/or the last poll error).
+pub struct Start {
+    pub rx: broadcast::Receiver<Utf8Bytes>,
+    pub frames: Vec<Utf8Bytes>,
+}
+
+impl Hub {
+    fn start(
+        identity: String,
+        kit: PathBuf,
+        study: String,
+        connector: Arc<dyn Connector>,
+        settings: HubSettings,
+    ) -> Arc<Hub> {
+        let (state_tx, _) = watch::channel(UpstreamState {
+            state: LinkState::Connecting,
+            server_version: None,
+            message: None,
+            at_ms: now_ms(),
+        });
+        let hub = Arc::new(Hub {
+            identity,
+            study,
+            kit,
+            connector,
+            settings,
+            link: Mutex::new(Link {
+                session: None,
+                reconnecting: true,
+                ever_connected: false,
+            }),
+            state_tx,
+            topics: Mutex::new(HashMap::new()),
+        });
+        tokio::spawn(hub.clone().connect_loop());
+        hub
+    }
+
+    /// The NVFlare identity this hub acts as.
+    pub fn identity(&self) -> &str {
+        &self.identity
+    }
+
+    /// The study of the upstream session.
+    pub fn study(&self) -> &str {
+        &self.study
+    }
+
+    /// The link state, as pushed to tabs; a fresh receiver sees the current state first.
+    pub fn upstream(&self) -> watch::Receiver<UpstreamState> {
+        self.state_tx.subscribe()
+    }
+
+    /// True while the topic has a running poller.
+    pub fn is_polling(&self, topic: &Topic) -> bool {
+        lock(&self.topics)
+            .get(topic)
+            .is_some_and(|e| e.poller.is_some())
+    }
+
+    /// Runs one command upstream. Crate-private: tabs go through the role capabilities of
+    /// [`crate::session`].
+    pub(crate) async fn execute(self: &Arc<Self>, command: &Command) -> Result<Reply, FlareError> {
+        let session = self.ready_session().await?;
+        let result = session.execute(command).await;
+        if let Err(error) = &result
+            && (error.is_connection_lost() || session.is_closed())
+        {
+            self.lost(&session, error.message());
+        }
+        result
+    }
+
+    /// Subscribes a tab to a topic: starts the poller if needed and returns a snapshot from the
+    /// cache when it is fresh, else after the next poll.
+    pub async fn subscribe(self: &Arc<Self>, topic: Topic) -> (Subscription, Start) {
+        let (fresh, mut generation) = {
+            let mut topics = lock(&self.topics);
+            let entry = topics
+                .entry(topic.clone())
+                .or_insert_with(|| TopicEntry::new(self.settings.queue_len));
+            entry.subscribers += 1;
+            let mut generation = entry.generation.subscribe();
+            generation.borrow_and_update();
+            let interval = self.interval(&topic);
+            let fresh = entry
+                .cache
+                .as_ref()
+                .is_some_and(|c| c.at.elapsed() < interval);
+            if entry.poller.is_none() {
+                let poll_now = entry.poll_now.clone();
+                entry.poller = Some(tokio::spawn(self.clone().poller(topic.clone(), poll_now)));
+            } else if !fresh {
+                entry.poll_now.notify_one();
+            }
+            (fresh, generation)
+        };
+        let subscription = Subscription {
+            hub: self.clone(),
+            topic: topic.clone(),
+        };
+        if !fresh {
+            let wait = self.settings.connect_wait + self.interval(&topic);
+            // A timeout still yields what the cache holds: an old snapshot is better than none.
+            let _ = tokio::time::timeout(wait, generation.changed()).await;
+        }
+        let start = self.restart(&topic);
+        (subscription, start)
+    }
+
+    /// A new receiver and the current snapshot of a topic, taken together so that no event falls
+    /// between them; used on subscribe and on resync.
+    pub fn restart(&self, topic: &Topic) -> Start {
+        let mut topics = lock(&self.topics);
+        let entry = topics
+            .entry(topic.clone())
+            .or_insert_with(|| TopicEntry::new(self.settings.queue_len));
+        let rx = entry.tx.subscribe();
+        let mut frames = Vec::new();
+        if let Some(cached) = &entry.cache {
+            frames.push(event_frame(Event::Snapshot {
+                topic: topic.clone(),
+                data: cached.data.clone(),
+                at_ms: cached.at_ms,
+            }));
+        }
+        if let Some(error) = &entry.last_error {
+            frames.push(event_frame(Event::TopicError {
+                topic: topic.clone(),
+                error: error.clone(),
+                at_ms: now_ms(),
+            }));
+        }
+        Start { rx, frames }
+    }
+
+    fn release(&self, topic: &Topic) {
+        let mut topics = lock(&self.topics);
+        let Some(entry) = topics.get_mut(topic) else {
+            return;
+        };
+        entry.subscribers = entry.subscribers.saturating_sub(1);
+        if entry.subscribers == 0 {
+            if let Some(poller) = entry.poller.take() {
+                poller.abort();
+            }
+            if matches!(topic, Topic::Job { .. }) {
+                topics.remove(topic);
+            }
+        }
+    }
+
+    fn interval(&self, topic: &Topic) -> Duration {
+        match topic {
+            Topic::System => self.settings.poll.system(),
+            Topic::Jobs => self.settings.poll.jobs(),
+            Topic::Job { .. } => self.settings.poll.job(),
+        }
+    }
+
+    async fn poller(self: Arc<Self>, topic: Topic, poll_now: Arc<Notify>) {
+        let interval = self.interval(&topic);
+        loop {
+            let started = Instant::now();
+            let result = self.poll(&topic).await;
+            self.publish(&topic, result);
+            tokio::select! {
+                () = tokio::time::sleep_until(started + interval) => {}
+                () = poll_now.notified() => {}
+            }
+        }
+    }
+
+    async fn poll(self: &Arc<Self>, topic: &Topic) -> Result<TopicData, FlareError> {
+        let command = match topic {
+            Topic::System => ReadCommand::GetSystemInfo,
+            Topic::Jobs => ReadCommand::ListJobs(ListJobsFilter::default()),
+            Topic::Job { job_id } => ReadCommand::GetJobMeta {
+                job_id: job_id.clone(),
+            },
+        };
+        let reply = self.execute(&Command::Read(command)).await?;
+        match (topic, reply) {
+            (Topic::System, Reply::SystemInfo(info)) => Ok(TopicData::System(info)),
+            (Topic::Jobs, Reply::Jobs(jobs)) => Ok(TopicData::Jobs(jobs)),
+            (Topic::Job { .. }, Reply::JobMeta(meta)) => Ok(TopicData::Job(JobDetail {
+                meta,
+                timeline: Vec::new(),
+            })),
+            (_, other) => Err(FlareError::InternalError {
+                message: format!("unexpected reply while polling {topic:?}: {other:?}"),
+            }),
+        }
+    }
+
+    /// Diffs a poll result against the cache, stores it, and publishes the event.
+    fn publish(&self, topic: &Topic, result: Result<TopicData, FlareError>) {
+        let mut topics = lock(&self.topics);
+        let Some(entry) = topics.get_mut(topic) else {
+            return;
+        };
+        let at_ms = now_ms();
+        let event = match result {
+            Ok(data) => {
+                entry.last_error = None;
+                let (data, event) = match entry.cache.take() {
+                    None => {
+                        let data = seed(data, at_ms);
+                        let event = Event::Snapshot {
+                            topic: topic.clone(),
+                            data: data.clone(),
+                            at_ms,
+                        };
+                        (data, event)
+                    }
+                    Some(old) => {
+                        let (data, delta) = diff(old.data, data, at_ms);
+                        let event = Event::Delta {
+                            topic: topic.clone(),
+                            delta,
+                            at_ms,
+                        };
+                        (data, event)
+                    }
+                };
+                entry.cache = Some(Cached {
+                    data,
+                    at: Instant::now(),
+                    at_ms,
+                });
+                event
+            }
+            Err(error) => {
+                entry.last_error = Some(error.clone());
+                Event::TopicError {
+                    topic: topic.clone(),
+                    error,
+                    at_ms,
+                }
+            }
+        };
+        // No receiver is fine: the subscriber that asked for this poll reads the cache.
+        let _ = entry.tx.send(event_frame(event));
+        entry.generation.send_modify(|g| *g += 1);
+    }
+
+    /// The live session, or why there is none. Waits for the first login for a while.
+    async fn ready_session(self: &Arc<Self>) -> Result<Arc<dyn UpstreamSession>, FlareError> {
+        if let Some(session) = self.connected_session() {
+            return Ok(session);
+        }
+        let mut state = self.state_tx.subscribe();
+        if state.borrow_and_update().state == LinkState::Connecting {
+            let connecting = state.wait_for(|s| s.state != LinkState::Connecting);
+            let _ = tokio::time::timeout(self.settings.connect_wait, connecting).await;
+            if let Some(session) = self.connected_session() {
+                return Ok(session);
+            }
+        }
+        let why = self
+            .state_tx
+            .borrow()
+            .message
+            .clone()
+            .map(|m| format!(" ({m})"))
+            .unwrap_or_default();
+        Err(FlareError::NoConnection {
+            message: format!("the relay is reconnecting to the NVFlare server{why}"),
+        })
+    }
+
+    fn connected_session(self: &Arc<Self>) -> Option<Arc<dyn UpstreamSession>> {
+        let session = lock(&self.link).session.clone()?;
+        if session.is_closed() {
+            self.lost(&session, "the NVFlare session was closed");
+            return None;
+        }
+        Some(session)
+    }
+
+    /// Marks the session lost (once) and starts logging in again.
+    fn lost(self: &Arc<Self>, session: &Arc<dyn UpstreamSession>, why: &str) {
+        let mut link = lock(&self.link);
+        let same = link
+            .session
+            .as_ref()
+            .is_some_and(|s| Arc::ptr_eq(s, session));
+        if !same {
+            return;
+        }
+        link.session = None;
+        tracing::warn!(identity = %self.identity, study = %self.study, "upstream lost: {why}");
+        self.set_state(LinkState::Reconnecting, None, Some(why.to_owned()));
+        if !link.reconnecting {
+            link.reconnecting = true;
+            tokio::spawn(self.clone().connect_loop());
+        }
+    }
+
+    async fn connect_loop(self: Arc<Self>) {
+        let mut delay = self.settings.backoff_start;
+        let mut failures = 0u32;
+        loop {
+            match self.connector.login(&self.kit, &self.study).await {
+                Ok(session) => {
+                    let version = session.server_version();
+                    tracing::info!(
+                        identity = %self.identity, study = %self.study, server_version = %version,
+                        "upstream connected"
+                    );
+                    {
+                        let mut link = lock(&self.link);
+                        link.session = Some(session);
+                        link.reconnecting = false;
+                        link.ever_connected = true;
+                    }
+                    self.set_state(LinkState::Connected, Some(version), None);
+                    for entry in lock(&self.topics).values() {
+                        if entry.poller.is_some() {
+                            entry.poll_now.notify_one();
+                        }
+                    }
+                    return;
+                }
+                Err(error) => {
+                    failures += 1;
+                    let ever = lock(&self.link).ever_connected;
+                    let state = if failures >= 3 {
+                        LinkState::Down
+                    } else if ever {
+                        LinkState::Reconnecting
+                    } else {
+                        LinkState::Connecting
+                    };
+                    let message = format!(
+                        "login to NVFlare failed: {}; retrying in {}s",
+                        error.message(),
+                        delay.as_secs_f64()
+                    );
+                    tracing::warn!(identity = %self.identity, study = %self.study, "{message}");
+                    self.set_state(state, None, Some(message));
+                    tokio::time::sleep(delay).await;
+                    delay = (delay * 2).min(self.settings.backoff_max);
+                }
+            }
+        }
+    }
+
+    fn set_state(&self, state: LinkState, server_version: Option<String>, message: Option<String>) {
+        self.state_tx.send_if_modified(|current| {
+            let changed = current.state != state
+                || current.server_version != server_version
+                || current.message != message;
+            if changed {
+                *current = UpstreamState {
+                    state,
+                    server_version,
+                    message,
+                    at_ms: now_ms(),
+                };
+            }
+            changed
+        });
+    }
+}
+
+impl TopicEntry {
+    fn new(queue_len: usize) -> Self {
+        let (tx, _) = broadcast::channel(queue_len.max(1));
+        let (generation, _) = watch::channel(0);
+        TopicEntry {
+            tx,
+            subscribers: 0,
+            poller: None,
+            poll_now: Arc::new(Notify::new()),
+            generation,
+            cache: None,
+            last_error: None,
+        }
+    }
+}
+
+/// The first state of a topic: a job's timeline starts at its submit time when the meta has it.
+fn seed(data: TopicData, at_ms: u64) -> TopicData {
+    match data {
+        TopicData::Job(JobDetail { meta, .. }) => {
+            let mut timeline = Vec::new();
+            if let Some(submitted) = meta.submit_time.filter(|t| t.is_finite() && *t > 0.0) {
+                timeline.push(StatusChange {
+                    status: "SUBMITTED".to_owned(),
+                    // Unix seconds to milliseconds; the cast saturates on nonsense.
+                    at_ms: (submitted * 1000.0) as u64,
+                });
+            }
+            if timeline
+                .last()
+                .is_none_or(|last| last.status != meta.status)
+            {
+                timeline.push(StatusChange {
+                    status: meta.status.clone(),
+                    at_ms,
+                });
+            }
+            TopicData::Job(JobDetail { meta, timeline })
+        }
+        other => other,
+    }
+}
+
+/// The new state of a topic and the delta from the old one.
+fn diff(old: TopicData, new: TopicData, at_ms: u64) -> (TopicData, TopicDelta) {
+    match (old, new) {
+        (TopicData::System(old), TopicData::System(new)) => {
+            let delta = if old == new {
+                TopicDelta::Unchanged
+            } else {
+                TopicDelta::System(new.clone())
+            };
+            (TopicData::System(new), delta)
+        }
+        (TopicData::Jobs(old), TopicData::Jobs(new)) => {
+            let delta = diff_jobs(&old, &new);
+            (TopicData::Jobs(new), delta)
+        }
+        (TopicData::Job(old), TopicData::Job(new)) => {
+            let mut timeline = old.timeline.clone();
+            if timeline
+                .last()
+                .is_none_or(|last| last.status != new.meta.status)
+            {
+                timeline.push(StatusChange {
+                    status: new.meta.status.clone(),
+                    at_ms,
+                });
+            }
+            let detail = JobDetail {
+                meta: new.meta,
+                timeline,
+            };
+            let delta = if detail == old {
+                TopicDelta::Unchanged
+            } else {
+                TopicDelta::Job(detail.clone())
+            };
+            (TopicData::Job(detail), delta)
+        }
+        (_, new) => {
+            let delta = match &new {
+                TopicData::System(s) => TopicDelta::System(s.clone()),
+                TopicData::Jobs(jobs) => TopicDelta::Jobs {
+                    upserted: jobs.clone(),
+                    removed: Vec::new(),
+                },
+                TopicData::Job(j) => TopicDelta::Job(j.clone()),
+            };
+            (new, delta)
+        }
+    }
+}
+
+/// Jobs added or changed, and ids gone.
+pub fn diff_jobs(old: &[JobSummary], new: &[JobSummary]) -> TopicDelta {
+    let before: HashMap<&str, &JobSummary> = old.iter().map(|j| (j.job_id.as_str(), j)).collect();
+    let after: HashMap<&str, &JobSummary> = new.iter().map(|j| (j.job_id.as_str(), j)).collect();
+    let upserted: Vec<JobSummary> = new
+        .iter()
+        .filter(|j| before.get(j.job_id.as_str()) != Some(j))
+        .cloned()
+        .collect();
+    let removed: Vec<String> = old
+        .iter()
+        .filter(|j| !after.contains_key(j.job_id.as_str()))
+        .map(|j| j.job_id.clone())
+        .collect();
+    if upserted.is_empty() && removed.is_empty() {
+        TopicDelta::Unchanged
+    } else {
+        TopicDelta::Jobs { upserted, removed }
+    }
+}
+
+/// An event as the text frame every tab receives.
+pub fn event_frame(event: Event) -> Utf8Bytes {
+    frame_text(&ServerFrame::Event { event })
+}
+
+/// Any server frame as JSON text.
+pub fn frame_text(frame: &ServerFrame) -> Utf8Bytes {
+    // The wire types are plain data with string keys: serializing them cannot fail.
+    let text = serde_json::to_string(frame).unwrap_or_else(|e| {
+        tracing::error!("cannot serialize a server frame: {e}");
+        String::from("{}")
+    });
+    Utf8Bytes::from(text)
+}
+
+/// Unix milliseconds now.
+pub fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
+}
+
+/// Locks a mutex whose data stays consistent even if a holder panicked (every critical section
+/// here is a few assignments).
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}

@@ -1,0 +1,71 @@
+//! flare-relay: serves the Flare Console, authenticates its users, and connects their browser tabs
+//! to NVFlare through one shared upstream session and poller per (identity, study).
+//!
+//! The binary (`main.rs`) only parses flags and wires these modules; tests build the same router
+//! with [`app`] and a fake upstream.
+
+use std::net::SocketAddr;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::HeaderValue;
+use axum::http::header::{CACHE_CONTROL, REFERRER_POLICY, X_CONTENT_TYPE_OPTIONS, X_FRAME_OPTIONS};
+use axum::routing::{any, get, post};
+use tokio::net::TcpListener;
+use tower_http::set_header::SetResponseHeaderLayer;
+
+pub mod audit;
+pub mod auth;
+pub mod config;
+pub mod fake;
+pub mod hub;
+pub mod origin;
+pub mod ratelimit;
+pub mod routes;
+pub mod session;
+pub mod state;
+pub mod static_files;
+pub mod upstream;
+pub mod ws;
+
+pub use state::AppState;
+
+/// The relay's router: the API, the WebSocket and the console files.
+pub fn app(state: AppState) -> Router {
+    let api = Router::new()
+        .route("/api/login", post(routes::login::handler))
+        .route("/api/logout", post(routes::logout::handler))
+        .route("/api/session", get(routes::session::handler))
+        .route("/api/{*rest}", any(routes::api_not_found))
+        .layer(DefaultBodyLimit::max(16 * 1024))
+        .layer(SetResponseHeaderLayer::overriding(
+            CACHE_CONTROL,
+            HeaderValue::from_static("no-store"),
+        ));
+    Router::new()
+        .merge(api)
+        .route("/ws", get(routes::ws::handler))
+        .fallback_service(static_files::router(state.console_dir.clone()))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            X_FRAME_OPTIONS,
+            HeaderValue::from_static("DENY"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            REFERRER_POLICY,
+            HeaderValue::from_static("no-referrer"),
+        ))
+        .with_state(state)
+}
+
+/// Serves plain HTTP on a bound listener until the process ends.
+pub async fn serve(listener: TcpListener, state: AppState) -> std::io::Result<()> {
+    axum::serve(
+        listener,
+        app(state).into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .await
+}

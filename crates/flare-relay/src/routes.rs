@@ -1,0 +1,21 @@
+//! HTTP routes: one file each under `routes/`.
+
+use axum::Json;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
+
+pub mod login;
+pub mod logout;
+pub mod session;
+pub mod ws;
+
+/// A JSON error body `{"error": message}` with a status.
+pub fn error(status: StatusCode, message: &str) -> Response {
+    (status, Json(json!({ "error": message }))).into_response()
+}
+
+/// `/api/*` paths that are no endpoint: a JSON 404, never the console's index.html.
+pub async fn api_not_found() -> Response {
+    error(StatusCode::NOT_FOUND, "no such endpoint")
+}

@@ -1,0 +1,16 @@
+//! `GET /api/session`: who the cookie belongs to, or 401.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+
+use crate::routes::error;
+use crate::state::AppState;
+
+pub async fn handler(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    match state.sessions.from_headers(&headers) {
+        Some(session) => Json(session.body()).into_response(),
+        None => error(StatusCode::UNAUTHORIZED, "not logged in"),
+    }
+}

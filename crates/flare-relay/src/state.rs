@@ -1,0 +1,107 @@
+//! The relay's shared state: users, login sessions, hubs, audit trail and the limits every
+//! handler reads.
+
+use std::net::SocketAddr;
+use std::ops::Deref;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::audit::Audit;
+use crate::auth::{LoginLimiter, Sessions, User, Users};
+use crate::config::{Config, Limits};
+use crate::hub::{HubSettings, Hubs};
+use crate::upstream::Connector;
+
+/// Why the relay cannot start with a configuration.
+#[derive(Debug, thiserror::Error)]
+pub enum StateError {
+    #[error("user {user:?}: cannot use admin kit {kit}: {message}")]
+    Kit {
+        user: String,
+        kit: PathBuf,
+        message: String,
+    },
+    #[error("cannot open the audit file {path}: {source}")]
+    AuditFile {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+}
+
+/// Cheap to clone; handed to every handler.
+#[derive(Clone)]
+pub struct AppState(Arc<Inner>);
+
+/// What [`AppState`] holds.
+pub struct Inner {
+    pub users: Users,
+    pub sessions: Sessions,
+    pub hubs: Hubs,
+    pub audit: Arc<Audit>,
+    /// Exact `Origin` values allowed.
+    pub origins: Vec<String>,
+    pub limits: Limits,
+    pub console_dir: PathBuf,
+    /// Cookies get `Secure` when the relay serves HTTPS.
+    pub secure_cookies: bool,
+    pub login_limiter: LoginLimiter,
+    pub session_ttl: Duration,
+}
+
+impl Deref for AppState {
+    type Target = Inner;
+    fn deref(&self) -> &Inner {
+        &self.0
+    }
+}
+
+impl AppState {
+    /// Builds the state for a relay bound at `bound`: resolves every user's NVFlare identity from
+    /// its kit (a wrong kit fails here, before serving) and opens the audit file.
+    pub fn new(
+        config: &Config,
+        connector: Arc<dyn Connector>,
+        bound: SocketAddr,
+    ) -> Result<AppState, StateError> {
+        let mut users = Vec::new();
+        for user in &config.users {
+            let identity = connector.identity(&user.kit).map_err(|e| StateError::Kit {
+                user: user.name.clone(),
+                kit: user.kit.clone(),
+                message: e.message().to_owned(),
+            })?;
+            users.push(User::new(
+                user.name.clone(),
+                user.role,
+                identity,
+                user.kit.clone(),
+                user.study.clone(),
+                user.password_hash.clone(),
+            ));
+        }
+        let audit = match &config.audit_file {
+            Some(path) => Audit::with_file(path).map_err(|source| StateError::AuditFile {
+                path: path.clone(),
+                source,
+            })?,
+            None => Audit::tracing_only(),
+        };
+        let session_ttl = Duration::from_secs(config.limits.session_ttl_secs);
+        Ok(AppState(Arc::new(Inner {
+            users: Users::new(users),
+            sessions: Sessions::new(session_ttl),
+            hubs: Hubs::new(
+                connector,
+                HubSettings::new(config.poll.clone(), config.limits.queue_len),
+            ),
+            audit: Arc::new(audit),
+            origins: config.origins_for(bound),
+            limits: config.limits.clone(),
+            console_dir: config.console_dir.clone(),
+            secure_cookies: config.tls.is_some(),
+            login_limiter: LoginLimiter::new(config.limits.login_attempts_per_min),
+            session_ttl,
+        })))
+    }
+}
