@@ -115,8 +115,7 @@ impl Shared {
         topic: &str,
         msg_type: &str,
         extra: Vec<(String, Value)>,
-        encoding: &str,
-        payload_len: usize,
+        (encoding, payload_len): (&str, usize),
     ) -> Value {
         let now = now_f64();
         let mut h = extra;
@@ -168,8 +167,7 @@ impl Shared {
             stream::TOPIC_ACK,
             "req",
             extra,
-            "none",
-            0,
+            ("none", 0),
         );
         if let Err(e) = self.send_frame(h, &[]) {
             tracing::debug!("cannot ack stream {}: {e}", ack.stream_id);
@@ -303,7 +301,7 @@ impl Shared {
             ("cn__reply_expected".to_owned(), Value::Boolean(false)),
             ("cn__optional".to_owned(), Value::Boolean(false)),
         ];
-        let h = self.cell_headers(&origin, channel, topic, "reply", extra, "none", 0);
+        let h = self.cell_headers(&origin, channel, topic, "reply", extra, ("none", 0));
         let _ = self.send_frame(h, &[]);
     }
 
@@ -447,7 +445,7 @@ impl Conn {
         ]);
         let h =
             self.shared
-                .cell_headers(SERVER, channel, topic, "req", extra, encoding, body.len());
+                .cell_headers(SERVER, channel, topic, "req", extra, (encoding, body.len()));
         if let Err(e) = self.shared.send_frame(h, &body) {
             lock(&self.shared.direct).remove(&req_id);
             return Err(e);
@@ -517,8 +515,7 @@ impl Conn {
                 stream::TOPIC_DATA,
                 "req",
                 extra,
-                "bytes",
-                chunk.len(),
+                ("bytes", chunk.len()),
             );
             self.shared.send_frame(h, chunk)?;
         }

@@ -112,10 +112,10 @@ impl Session {
             Ok(v) => v,
             Err(e) => return Err((conn, e)),
         };
-        if let Some(v) = &version {
-            if !is_supported_version(v) {
-                return Err((conn, unsupported(v)));
-            }
+        if let Some(v) = &version
+            && !is_supported_version(v)
+        {
+            return Err((conn, unsupported(v)));
         }
         let mut session = Session {
             conn,

@@ -78,7 +78,7 @@ impl ChunkSpec<'_> {
 /// Splits a blob into chunk ranges (one empty chunk for an empty blob).
 pub(crate) fn chunk_ranges(len: usize) -> Vec<std::ops::Range<usize>> {
     if len == 0 {
-        return vec![0..0];
+        return std::iter::once(0..0).collect();
     }
     (0..len)
         .step_by(CHUNK_SIZE)

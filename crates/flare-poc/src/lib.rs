@@ -209,20 +209,24 @@ impl Poc {
             nv = nvflare_bin().display(),
             root = root.display(),
         );
-        let mut cmd = if Path::new("/usr/bin/setsid").exists() {
-            let mut c = Command::new("/usr/bin/setsid");
-            c.args(["bash", "-c", &script]);
-            c
+        // `setsid -f` forks the watchdog into its own session (so a Ctrl-C of the test run does
+        // not kill it) and returns at once; without setsid, bash backgrounds it.
+        let status = if Path::new("/usr/bin/setsid").exists() {
+            Command::new("/usr/bin/setsid")
+                .args(["-f", "bash", "-c", &script])
+                .stdin(Stdio::null())
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .status()
         } else {
-            let mut c = Command::new("bash");
-            c.args(["-c", &script]);
-            c
+            Command::new("bash")
+                .args(["-c", &format!("( {script} ) >/dev/null 2>&1 </dev/null &")])
+                .status()
         };
-        cmd.stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap_or_else(|e| panic!("flare-poc: cannot start the watchdog: {e}"));
+        match status {
+            Ok(s) if s.success() => {}
+            other => panic!("flare-poc: cannot start the watchdog: {other:?}"),
+        }
     }
 
     fn wait_ready(&self) {
