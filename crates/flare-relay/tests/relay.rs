@@ -1,0 +1,12 @@
+//! The relay in-process on 127.0.0.1:0 with a fake NVFlare, driven by real HTTP and WebSocket
+//! clients.
+
+mod relay {
+    mod commands;
+    mod login;
+    mod socket_auth;
+    mod static_files;
+    mod support;
+    mod topics;
+    mod upstream;
+}
