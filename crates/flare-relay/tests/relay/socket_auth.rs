@@ -1,7 +1,7 @@
 //! `/ws` refusals before the upgrade, and the hello.
 
 use flare_model::{Event, Hello, LinkState, PROTOCOL_VERSION, Role, ServerFrame};
-use tokio_tungstenite::tungstenite::Error;
+use tokio_tungstenite::tungstenite::{Error, Message};
 
 use super::support::{IDENTITY, OPERATOR, TestRelay, VIEWER};
 
@@ -97,5 +97,39 @@ async fn hello_carries_protocol_role_and_identity_then_the_upstream_state() {
         relay.fake.logins(),
         1,
         "both users share one upstream session"
+    );
+}
+
+#[tokio::test]
+async fn logout_closes_the_sessions_sockets() {
+    let relay = TestRelay::start().await;
+    let cookie = relay.login(OPERATOR).await;
+    let mut tab = relay
+        .connect(Some(&cookie), Some(&relay.origin()))
+        .await
+        .expect("socket");
+    assert!(matches!(tab.next().await, ServerFrame::Hello { .. }));
+    let logout = reqwest::Client::new()
+        .post(relay.url("/api/logout"))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .expect("logout");
+    assert_eq!(logout.status(), 200);
+    loop {
+        match tab.raw().await {
+            Some(Ok(Message::Close(frame))) => {
+                let frame = frame.expect("close frame");
+                assert_eq!(u16::from(frame.code), 4001);
+                break;
+            }
+            Some(Ok(_)) => {}
+            other => panic!("expected a close frame, got {other:?}"),
+        }
+    }
+    let origin = relay.origin();
+    assert_eq!(
+        status(relay.connect(Some(&cookie), Some(&origin)).await),
+        401
     );
 }
