@@ -1,3 +1,5 @@
-//! Flare Console entry point: mounts the Leptos app (placeholder until the console lands).
+//! Flare Console entry point: mounts the Leptos app on the page body.
 
-fn main() {}
+fn main() {
+    leptos::mount::mount_to_body(flare_console::App);
+}

@@ -1,0 +1,40 @@
+//! The app root: session check, clock, theme, and the routes.
+
+use leptos::prelude::*;
+use leptos_router::components::{ParentRoute, Route, Router, Routes};
+use leptos_router::path;
+
+use crate::api::Auth;
+use crate::components::shell::{Shell, check_session};
+use crate::routes::job_detail::JobDetailPage;
+use crate::routes::jobs::JobsPage;
+use crate::routes::login::LoginPage;
+use crate::routes::not_found::NotFoundPage;
+use crate::routes::overview::OverviewPage;
+use crate::theme;
+use crate::time::Clock;
+
+/// The whole console.
+#[component]
+pub fn App() -> impl IntoView {
+    let auth = RwSignal::new(Auth::Checking);
+    provide_context(auth);
+    provide_context(Clock::start());
+    let current = theme::initial();
+    theme::apply(current, false);
+    provide_context(RwSignal::new(current));
+    check_session(auth);
+
+    view! {
+        <Router>
+            <Routes fallback=NotFoundPage>
+                <Route path=path!("/login") view=LoginPage />
+                <ParentRoute path=path!("") view=Shell>
+                    <Route path=path!("") view=OverviewPage />
+                    <Route path=path!("jobs") view=JobsPage />
+                    <Route path=path!("jobs/:id") view=JobDetailPage />
+                </ParentRoute>
+            </Routes>
+        </Router>
+    }
+}

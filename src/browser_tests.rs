@@ -1,0 +1,488 @@
+//! In-browser tests (wasm-bindgen-test, headless Chromium): mount components and check the DOM.
+
+use flare_model::{
+    ClientInfo, Event, JobDetail, JobMeta, JobSummary, LinkState, StatusChange, Topic, TopicData,
+    TopicDelta, UpstreamState,
+};
+use leptos::prelude::*;
+use leptos::task::tick;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
+use web_sys::{Element, HtmlElement, HtmlInputElement, HtmlSelectElement};
+
+use crate::api::Auth;
+use crate::components::connection_indicator::ConnectionIndicator;
+use crate::components::freshness_stamp::FreshnessStamp;
+use crate::components::job_detail::JobDetailView;
+use crate::components::job_list::JobList;
+use crate::components::login_form::LoginForm;
+use crate::components::sites_list::SitesList;
+use crate::connection::{Connection, SocketState};
+use crate::state::Store;
+use crate::time::Clock;
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+/// A fresh element in the page body to mount into.
+fn container() -> HtmlElement {
+    let doc = document();
+    let div = doc.create_element("div").unwrap();
+    doc.body().unwrap().append_child(&div).unwrap();
+    div.unchecked_into()
+}
+
+fn all(root: &Element, selector: &str) -> Vec<Element> {
+    let list = root.query_selector_all(selector).unwrap();
+    (0..list.length())
+        .filter_map(|i| list.item(i))
+        .filter_map(|n| n.dyn_into::<Element>().ok())
+        .collect()
+}
+
+fn one(root: &Element, selector: &str) -> Element {
+    root.query_selector(selector)
+        .unwrap()
+        .unwrap_or_else(|| panic!("no element matches {selector}"))
+}
+
+fn text(el: &Element) -> String {
+    el.text_content().unwrap_or_default().trim().to_owned()
+}
+
+fn row_ids(root: &Element) -> Vec<String> {
+    all(root, "#jobs-table tbody tr")
+        .iter()
+        .filter_map(|tr| tr.get_attribute("data-job-id"))
+        .collect()
+}
+
+fn type_into(root: &Element, selector: &str, value: &str) {
+    let input: HtmlInputElement = one(root, selector).unchecked_into();
+    input.set_value(value);
+    input
+        .dispatch_event(&web_sys::Event::new("input").unwrap())
+        .unwrap();
+}
+
+fn choose(root: &Element, selector: &str, value: &str) {
+    let select: HtmlSelectElement = one(root, selector).unchecked_into();
+    select.set_value(value);
+    select
+        .dispatch_event(&web_sys::Event::new("change").unwrap())
+        .unwrap();
+}
+
+fn job(id: &str, name: &str, status: &str, submitted: &str) -> JobSummary {
+    JobSummary {
+        job_id: id.to_owned(),
+        job_name: name.to_owned(),
+        status: status.to_owned(),
+        submit_time: submitted.to_owned(),
+        duration: "0:00:12".to_owned(),
+        study: "default".to_owned(),
+    }
+}
+
+fn sample_jobs() -> Vec<JobSummary> {
+    vec![
+        job(
+            "aa11-1",
+            "hello-numpy",
+            "RUNNING",
+            "2026-11-22T04:00:02+00:00",
+        ),
+        job(
+            "bb22-2",
+            "alpha",
+            "FINISHED:COMPLETED",
+            "2026-11-22T04:00:01+00:00",
+        ),
+        job(
+            "ab33-3",
+            "zeta",
+            "FINISHED:EXECUTION_EXCEPTION",
+            "2026-11-22T04:00:03+00:00",
+        ),
+    ]
+}
+
+#[wasm_bindgen_test]
+async fn jobs_table_filters_by_name_id_prefix_and_status() {
+    let root = container();
+    let _mounted = leptos::mount::mount_to(root.clone(), || {
+        view! { <JobList jobs=sample_jobs() loaded=true /> }
+    });
+    tick().await;
+    assert_eq!(row_ids(&root), ["ab33-3", "aa11-1", "bb22-2"]);
+
+    type_into(&root, "#filter-name", "NUMPY");
+    tick().await;
+    assert_eq!(row_ids(&root), ["aa11-1"]);
+
+    type_into(&root, "#filter-name", "");
+    type_into(&root, "#filter-id", "a");
+    tick().await;
+    assert_eq!(row_ids(&root), ["ab33-3", "aa11-1"]);
+
+    choose(&root, "#filter-status", "FINISHED");
+    tick().await;
+    assert_eq!(row_ids(&root), ["ab33-3"]);
+
+    type_into(&root, "#filter-id", "zz");
+    tick().await;
+    assert!(row_ids(&root).is_empty());
+    assert!(text(&root).contains("No job matches these filters."));
+    // Labels name the filters.
+    assert_eq!(text(&one(&root, "label[for=filter-name]")), "Name");
+    assert_eq!(text(&one(&root, "label[for=filter-id]")), "Job ID prefix");
+    assert_eq!(text(&one(&root, "label[for=filter-status]")), "Status");
+}
+
+#[wasm_bindgen_test]
+async fn clicking_column_headers_sorts_the_jobs_table() {
+    let root = container();
+    let _mounted = leptos::mount::mount_to(root.clone(), || {
+        view! { <JobList jobs=sample_jobs() loaded=true /> }
+    });
+    tick().await;
+    let header = |label: &str| {
+        all(&root, "#jobs-table th button")
+            .into_iter()
+            .find(|b| text(b).starts_with(label))
+            .unwrap_or_else(|| panic!("no {label} header"))
+    };
+    header("Name").unchecked_into::<HtmlElement>().click();
+    tick().await;
+    assert_eq!(row_ids(&root), ["bb22-2", "aa11-1", "ab33-3"]);
+    assert_eq!(
+        header("Name")
+            .parent_element()
+            .unwrap()
+            .get_attribute("aria-sort")
+            .as_deref(),
+        Some("ascending")
+    );
+
+    header("Name").unchecked_into::<HtmlElement>().click();
+    tick().await;
+    assert_eq!(row_ids(&root), ["ab33-3", "aa11-1", "bb22-2"]);
+
+    header("Status").unchecked_into::<HtmlElement>().click();
+    tick().await;
+    assert_eq!(row_ids(&root), ["bb22-2", "ab33-3", "aa11-1"]);
+
+    header("Submitted").unchecked_into::<HtmlElement>().click();
+    tick().await;
+    assert_eq!(row_ids(&root), ["ab33-3", "aa11-1", "bb22-2"]);
+}
+
+#[wasm_bindgen_test]
+async fn job_rows_link_to_the_job_and_badge_their_status() {
+    let root = container();
+    let _mounted = leptos::mount::mount_to(root.clone(), || {
+        view! { <JobList jobs=sample_jobs() loaded=true /> }
+    });
+    tick().await;
+    let row = one(&root, "tr[data-job-id='bb22-2']");
+    let link = one(&row, "a");
+    assert_eq!(link.get_attribute("href").as_deref(), Some("/jobs/bb22-2"));
+    assert_eq!(text(&link), "alpha");
+    let cases = [
+        ("aa11-1", "RUNNING", "status-running"),
+        ("bb22-2", "FINISHED:COMPLETED", "status-completed"),
+        ("ab33-3", "FINISHED:EXECUTION_EXCEPTION", "status-failed"),
+    ];
+    for (id, status, class) in cases {
+        let badge = one(&root, &format!("tr[data-job-id='{id}'] .status"));
+        assert_eq!(badge.get_attribute("data-status").as_deref(), Some(status));
+        assert_eq!(text(&badge), status);
+        assert!(
+            badge.class_list().contains(class),
+            "{id}: {}",
+            badge.class_name()
+        );
+    }
+}
+
+#[wasm_bindgen_test]
+async fn a_delta_updates_the_live_jobs_table() {
+    let root = container();
+    let store = RwSignal::new(Store::default());
+    store.update(|s| {
+        s.apply(
+            Event::Snapshot {
+                topic: Topic::Jobs,
+                data: TopicData::Jobs(sample_jobs()),
+                at_ms: 1,
+            },
+            1_000,
+        );
+    });
+    let jobs = Signal::derive(move || {
+        store
+            .read()
+            .jobs
+            .data
+            .as_ref()
+            .map(|m| m.values().cloned().collect::<Vec<_>>())
+            .unwrap_or_default()
+    });
+    let _mounted = leptos::mount::mount_to(root.clone(), move || {
+        view! { <JobList jobs loaded=true /> }
+    });
+    tick().await;
+    assert_eq!(row_ids(&root).len(), 3);
+
+    store.update(|s| {
+        s.apply(
+            Event::Delta {
+                topic: Topic::Jobs,
+                delta: TopicDelta::Jobs {
+                    upserted: vec![
+                        job(
+                            "aa11-1",
+                            "hello-numpy",
+                            "FINISHED:COMPLETED",
+                            "2026-11-22T04:00:02+00:00",
+                        ),
+                        job(
+                            "cc44-4",
+                            "new-job",
+                            "SUBMITTED",
+                            "2026-11-22T04:00:09+00:00",
+                        ),
+                    ],
+                    removed: vec!["bb22-2".to_owned()],
+                },
+                at_ms: 2,
+            },
+            3_000,
+        );
+    });
+    tick().await;
+    assert_eq!(row_ids(&root), ["cc44-4", "ab33-3", "aa11-1"]);
+    let badge = one(&root, "tr[data-job-id='aa11-1'] .status");
+    assert_eq!(
+        badge.get_attribute("data-status").as_deref(),
+        Some("FINISHED:COMPLETED")
+    );
+}
+
+#[wasm_bindgen_test]
+async fn freshness_stamp_counts_seconds_and_turns_stale() {
+    let root = container();
+    let clock = Clock::at(10_000);
+    let _mounted = leptos::mount::mount_to(root.clone(), move || {
+        provide_context(clock);
+        view! { <FreshnessStamp fresh_ms=Some(8_000) interval_ms=2_000 /> }
+    });
+    tick().await;
+    let stamp = one(&root, ".freshness");
+    assert_eq!(text(&stamp), "updated 2 s ago");
+    assert!(!stamp.class_list().contains("stale"));
+
+    clock.0.set(20_000);
+    tick().await;
+    assert_eq!(text(&stamp), "updated 12 s ago");
+    assert!(stamp.class_list().contains("stale"));
+    assert_eq!(stamp.get_attribute("data-stale").as_deref(), Some("true"));
+}
+
+#[wasm_bindgen_test]
+async fn login_form_shows_the_error_as_an_alert() {
+    let root = container();
+    let error = RwSignal::new(None::<String>);
+    let _mounted = leptos::mount::mount_to(root.clone(), move || {
+        view! { <LoginForm on_submit=Callback::new(|_| {}) error busy=false /> }
+    });
+    tick().await;
+    assert!(all(&root, "[role=alert]").is_empty());
+    assert_eq!(text(&one(&root, "label[for=login-user]")), "User name");
+    assert_eq!(text(&one(&root, "label[for=login-password]")), "Password");
+
+    error.set(Some("Wrong user name or password.".to_owned()));
+    tick().await;
+    assert_eq!(
+        text(&one(&root, "[role=alert]")),
+        "Wrong user name or password."
+    );
+}
+
+#[wasm_bindgen_test]
+async fn login_form_submits_what_was_typed() {
+    let root = container();
+    let got = RwSignal::new(None::<(String, String)>);
+    let _mounted = leptos::mount::mount_to(root.clone(), move || {
+        view! {
+            <LoginForm
+                on_submit=Callback::new(move |pair| got.set(Some(pair)))
+                error={ None::<String> }
+                busy=false
+            />
+        }
+    });
+    tick().await;
+    type_into(&root, "#login-user", " ada ");
+    type_into(&root, "#login-password", "s3cret");
+    let button = all(&root, "button")
+        .into_iter()
+        .find(|b| text(b) == "Sign in")
+        .expect("a Sign in button");
+    assert_eq!(button.get_attribute("type").as_deref(), Some("submit"));
+    button.unchecked_into::<HtmlElement>().click();
+    tick().await;
+    assert_eq!(
+        got.get_untracked(),
+        Some(("ada".to_owned(), "s3cret".to_owned()))
+    );
+}
+
+#[wasm_bindgen_test]
+async fn job_detail_lists_meta_and_the_status_timeline() {
+    let root = container();
+    let detail = JobDetail {
+        meta: JobMeta {
+            job_id: "aa11-1".to_owned(),
+            name: "hello-numpy".to_owned(),
+            status: "RUNNING".to_owned(),
+            study: Some("default".to_owned()),
+            submitter_name: Some("admin@nvidia.com".to_owned()),
+            submit_time_iso: Some("2026-11-22T04:00:02+00:00".to_owned()),
+            ..JobMeta::default()
+        },
+        timeline: vec![
+            StatusChange {
+                status: "SUBMITTED".to_owned(),
+                at_ms: 1_000,
+            },
+            StatusChange {
+                status: "RUNNING".to_owned(),
+                at_ms: 5_000,
+            },
+        ],
+    };
+    let _mounted = leptos::mount::mount_to(root.clone(), move || {
+        provide_context(Clock::at(9_000));
+        view! { <JobDetailView detail /> }
+    });
+    tick().await;
+    let terms: Vec<String> = all(&root, "#job-meta dt").iter().map(text).collect();
+    for term in [
+        "Job ID",
+        "Name",
+        "Status",
+        "Study",
+        "Submitter",
+        "Submitted",
+    ] {
+        assert!(
+            terms.iter().any(|t| t == term),
+            "missing {term} in {terms:?}"
+        );
+    }
+    let meta = one(&root, "#job-meta");
+    assert_eq!(
+        one(&meta, ".status")
+            .get_attribute("data-status")
+            .as_deref(),
+        Some("RUNNING")
+    );
+    let items = all(&root, "#job-timeline li");
+    assert_eq!(items.len(), 2);
+    assert!(text(&items[0]).starts_with("SUBMITTED"));
+    assert!(text(&items[1]).contains("4 s ago"), "{}", text(&items[1]));
+}
+
+#[wasm_bindgen_test]
+async fn sites_list_shows_each_site_and_when_it_last_connected() {
+    let root = container();
+    let sites = vec![
+        ClientInfo {
+            name: "site-2".to_owned(),
+            last_connect_time: 88.0,
+        },
+        ClientInfo {
+            name: "site-1".to_owned(),
+            last_connect_time: 98.0,
+        },
+    ];
+    let _mounted = leptos::mount::mount_to(root.clone(), move || {
+        provide_context(Clock::at(100_000));
+        view! { <SitesList sites loaded=true /> }
+    });
+    tick().await;
+    let items = all(&root, ".site");
+    let names: Vec<_> = items
+        .iter()
+        .filter_map(|e| e.get_attribute("data-site"))
+        .collect();
+    assert_eq!(names, ["site-1", "site-2"]);
+    assert!(text(&items[0]).contains("site-1"));
+    assert!(text(&items[0]).contains("last connected 2 s ago"));
+    assert!(text(&items[1]).contains("last connected 12 s ago"));
+}
+
+#[wasm_bindgen_test]
+async fn connection_indicator_follows_socket_and_upstream() {
+    let root = container();
+    let conn = Connection::new(RwSignal::new(Auth::Checking));
+    let _mounted = leptos::mount::mount_to(root.clone(), move || {
+        provide_context(conn);
+        view! { <ConnectionIndicator /> }
+    });
+    tick().await;
+    let ind = one(&root, "#connection");
+    assert_eq!(
+        ind.get_attribute("data-state").as_deref(),
+        Some("connecting")
+    );
+
+    conn.socket.set(SocketState::Open);
+    conn.store.update(|s| {
+        s.apply(
+            Event::Upstream(UpstreamState {
+                state: LinkState::Down,
+                server_version: None,
+                message: Some("connection refused by 127.0.0.1:8002".to_owned()),
+                at_ms: 1,
+            }),
+            1,
+        );
+    });
+    tick().await;
+    assert_eq!(ind.get_attribute("data-state").as_deref(), Some("down"));
+    assert_eq!(
+        ind.get_attribute("title").as_deref(),
+        Some("connection refused by 127.0.0.1:8002")
+    );
+    assert!(text(&ind).starts_with("Upstream down"));
+
+    conn.socket.set(SocketState::Reconnecting {
+        reason: "the relay cannot be reached".to_owned(),
+        retry_ms: 2_000,
+    });
+    tick().await;
+    assert_eq!(
+        ind.get_attribute("data-state").as_deref(),
+        Some("reconnecting")
+    );
+}
+
+#[wasm_bindgen_test]
+async fn a_server_frame_from_the_relay_lands_in_the_store() {
+    let conn = Connection::new(RwSignal::new(Auth::Checking));
+    conn.handle_text(
+        r#"{"hello":{"protocol":1,"role":"viewer","user":"v","identity":"admin@nvidia.com","study":"default","relay_version":"0.1.0"}}"#,
+    );
+    conn.handle_text(
+        r#"{"event":{"upstream":{"state":"connected","server_version":"2.9.0","at_ms":1}}}"#,
+    );
+    conn.handle_text(
+        r#"{"event":{"snapshot":{"topic":"jobs","data":{"jobs":[{"job_id":"j1","job_name":"n","status":"RUNNING"}]},"at_ms":2}}}"#,
+    );
+    assert_eq!(conn.socket.get_untracked(), SocketState::Open);
+    assert_eq!(conn.hello.get_untracked().unwrap().user, "v");
+    let store = conn.store.get_untracked();
+    assert_eq!(store.server_version.as_deref(), Some("2.9.0"));
+    assert_eq!(store.jobs.data.unwrap()["j1"].status, "RUNNING");
+}

@@ -1,0 +1,16 @@
+//! Reusable view pieces, one component per file.
+
+pub mod app_header;
+pub mod card;
+pub mod connection_indicator;
+pub mod freshness_stamp;
+pub mod job_detail;
+pub mod job_filters;
+pub mod job_list;
+pub mod jobs_table;
+pub mod login_form;
+pub mod server_summary;
+pub mod shell;
+pub mod sites_list;
+pub mod status_badge;
+pub mod theme_toggle;

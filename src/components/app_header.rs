@@ -1,0 +1,77 @@
+//! The header: product name, navigation, connection, study, user and role, theme, sign out.
+
+use flare_model::Role;
+use leptos::prelude::*;
+use leptos_router::components::A;
+use leptos_router::hooks::use_navigate;
+
+use crate::api::{self, Auth, SessionInfo};
+use crate::components::connection_indicator::ConnectionIndicator;
+use crate::components::theme_toggle::ThemeToggle;
+
+/// The app header for a signed-in session.
+#[component]
+pub fn AppHeader(session: SessionInfo) -> impl IntoView {
+    let auth = expect_context::<RwSignal<Auth>>();
+    let navigate = use_navigate();
+    let busy = RwSignal::new(false);
+    let sign_out = move |_| {
+        busy.set(true);
+        let navigate = navigate.clone();
+        leptos::task::spawn_local(async move {
+            api::logout().await;
+            auth.set(Auth::SignedOut { by_user: true });
+            navigate("/login", Default::default());
+        });
+    };
+    let viewer = session.role == Role::Viewer;
+    let role = match session.role {
+        Role::Operator => "operator",
+        Role::Viewer => "viewer",
+    };
+    view! {
+        <header class="topbar">
+            <a class="brand" href="/">
+                <span class="brand-mark" aria-hidden="true"></span>
+                "Flare Console"
+            </a>
+            <nav class="nav" aria-label="Main">
+                <A href="/" exact=true>
+                    "Overview"
+                </A>
+                <A href="/jobs">"Jobs"</A>
+            </nav>
+            <div class="topbar-end">
+                <ConnectionIndicator />
+                <span class="chip" title="The study this session works in">
+                    <span class="chip-key">"study"</span>
+                    {session.study.clone()}
+                </span>
+                <span class="chip" title=format!("NVFlare identity: {}", session.identity)>
+                    {session.user.clone()}
+                    <span class="chip-key">{role}</span>
+                </span>
+                {viewer
+                    .then(|| {
+                        view! {
+                            <span
+                                class="chip chip-readonly"
+                                title="A viewer session can watch but not change anything"
+                            >
+                                "read-only"
+                            </span>
+                        }
+                    })}
+                <ThemeToggle />
+                <button
+                    type="button"
+                    class="btn btn-ghost"
+                    on:click=sign_out
+                    disabled=move || busy.get()
+                >
+                    "Sign out"
+                </button>
+            </div>
+        </header>
+    }
+}

@@ -1,0 +1,42 @@
+//! A titled panel with its freshness stamp and, when its topic fails, a readable error.
+
+use flare_model::FlareError;
+use leptos::prelude::*;
+
+use crate::components::freshness_stamp::FreshnessStamp;
+use crate::errors::describe;
+
+/// A panel: heading, freshness stamp, topic error (if any), content.
+#[component]
+pub fn Card(
+    #[prop(into)] title: String,
+    #[prop(into)] fresh_ms: Signal<Option<u64>>,
+    #[prop(into)] interval_ms: Signal<u64>,
+    #[prop(into)] error: Signal<Option<FlareError>>,
+    /// Extra content for the heading row, e.g. a count.
+    #[prop(optional, into)]
+    aside: Option<Signal<String>>,
+    children: Children,
+) -> impl IntoView {
+    view! {
+        <section class="card">
+            <header class="card-head">
+                <h2>{title}</h2>
+                {aside.map(|a| view! { <span class="card-aside">{move || a.get()}</span> })}
+                <FreshnessStamp fresh_ms interval_ms />
+            </header>
+            {move || {
+                error
+                    .get()
+                    .map(|e| {
+                        view! {
+                            <p class="note note-error" role="alert">
+                                {describe(&e)}
+                            </p>
+                        }
+                    })
+            }}
+            <div class="card-body">{children()}</div>
+        </section>
+    }
+}

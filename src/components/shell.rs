@@ -1,0 +1,109 @@
+//! The signed-in frame around every page but login: checks the session, owns the connection,
+//! shows the header and the routed page.
+
+use leptos::prelude::*;
+use leptos_router::NavigateOptions;
+use leptos_router::components::Outlet;
+use leptos_router::hooks::{use_location, use_navigate};
+
+use crate::api::{self, ApiError, Auth, SessionInfo};
+use crate::components::app_header::AppHeader;
+use crate::connection::Connection;
+
+/// Asks the relay who is signed in and records the answer in `auth`.
+pub fn check_session(auth: RwSignal<Auth>) {
+    leptos::task::spawn_local(async move {
+        auth.set(match api::session().await {
+            Ok(session) => Auth::SignedIn(session),
+            Err(ApiError::Unauthorized(_)) => Auth::SignedOut { by_user: false },
+            Err(ApiError::Failed(message)) => Auth::Unreachable(api::sentence(&message)),
+        });
+    });
+}
+
+/// The layout route: guards, then header + page.
+#[component]
+pub fn Shell() -> impl IntoView {
+    let auth = expect_context::<RwSignal<Auth>>();
+    let navigate = use_navigate();
+    let location = use_location();
+    Effect::new(move |_| {
+        if let Auth::SignedOut { by_user } = auth.get() {
+            let target = if by_user {
+                "/login".to_owned()
+            } else {
+                let here = format!(
+                    "{}{}",
+                    location.pathname.get_untracked(),
+                    location.search.get_untracked()
+                );
+                format!("/login?next={}", js_sys::encode_uri_component(&here))
+            };
+            navigate(
+                &target,
+                NavigateOptions {
+                    replace: true,
+                    ..Default::default()
+                },
+            );
+        }
+    });
+    let session = Memo::new(move |_| match auth.get() {
+        Auth::SignedIn(s) => Some(s),
+        _ => None,
+    });
+    let unreachable = Memo::new(move |_| match auth.get() {
+        Auth::Unreachable(m) => Some(m),
+        _ => None,
+    });
+    move || match (session.get(), unreachable.get()) {
+        (Some(session), _) => view! { <SignedIn session /> }.into_any(),
+        (None, Some(message)) => view! {
+            <main class="center-page">
+                <section class="card narrow">
+                    <h1>"Cannot reach the relay"</h1>
+                    <p role="alert">{message}</p>
+                    <button class="btn btn-primary" on:click=move |_| check_session(auth)>
+                        "Try again"
+                    </button>
+                </section>
+            </main>
+        }
+        .into_any(),
+        (None, None) => view! {
+            <main class="center-page">
+                <p class="muted" role="status">
+                    "Checking your session…"
+                </p>
+            </main>
+        }
+        .into_any(),
+    }
+}
+
+/// The frame of a signed-in session; the connection lives as long as it does.
+#[component]
+fn SignedIn(session: SessionInfo) -> impl IntoView {
+    let auth = expect_context::<RwSignal<Auth>>();
+    let conn = Connection::new(auth);
+    provide_context(conn);
+    conn.start();
+    on_cleanup(move || conn.close());
+    let footer = move || {
+        conn.hello.with(|h| {
+            h.as_ref().map(|h| {
+                format!(
+                    "Signed in as {} · NVFlare identity {} · relay {} · protocol {}",
+                    h.user, h.identity, h.relay_version, h.protocol
+                )
+            })
+        })
+    };
+    view! {
+        <AppHeader session />
+        <main id="main" class="page" tabindex="-1">
+            <Outlet />
+        </main>
+        <footer class="footer muted">{footer}</footer>
+    }
+}

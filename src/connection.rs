@@ -1,0 +1,453 @@
+//! The live link to the relay: one WebSocket per tab that reconnects with exponential backoff,
+//! resubscribes every watched topic, and feeds pushed events into the [`Store`].
+
+use std::collections::{BTreeMap, HashMap};
+use std::time::Duration;
+
+use flare_model::{
+    ClientBody, ClientFrame, Event, Hello, LinkState, ServerFrame, Topic, UpstreamState,
+};
+use futures::channel::{mpsc, oneshot};
+use futures::{SinkExt, StreamExt};
+use gloo_net::websocket::{Message, WebSocketError, futures::WebSocket};
+use leptos::prelude::*;
+
+use crate::api::{self, ApiError, Auth};
+use crate::state::Store;
+use crate::time::now_ms;
+
+/// First retry delay after the socket drops.
+pub const FIRST_BACKOFF_MS: u64 = 500;
+/// Longest retry delay.
+pub const MAX_BACKOFF_MS: u64 = 10_000;
+
+/// The retry delay after `current_ms`: doubled, at most [`MAX_BACKOFF_MS`].
+pub fn next_backoff(current_ms: u64) -> u64 {
+    (current_ms.saturating_mul(2)).clamp(FIRST_BACKOFF_MS, MAX_BACKOFF_MS)
+}
+
+/// The browser side of the socket.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SocketState {
+    /// First attempt, not yet greeted by the relay.
+    Connecting,
+    /// The relay said hello.
+    Open,
+    /// The socket dropped; the next attempt starts in `retry_ms`.
+    Reconnecting { reason: String, retry_ms: u64 },
+}
+
+/// What the header's connection indicator shows.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Indicator {
+    /// `data-state`: connected, connecting, reconnecting or down.
+    pub state: &'static str,
+    pub label: &'static str,
+    /// The reason or detail, for the tooltip.
+    pub title: String,
+}
+
+/// Combines the socket and the relay's upstream link into one indicator.
+pub fn indicator(socket: &SocketState, upstream: Option<&UpstreamState>) -> Indicator {
+    let reason = |u: &UpstreamState, fallback: &str| {
+        u.message.clone().unwrap_or_else(|| fallback.to_owned())
+    };
+    match socket {
+        SocketState::Connecting => Indicator {
+            state: "connecting",
+            label: "Connecting…",
+            title: "Opening the live connection to the relay".to_owned(),
+        },
+        SocketState::Reconnecting { reason, retry_ms } => Indicator {
+            state: "reconnecting",
+            label: "Reconnecting…",
+            title: format!(
+                "Lost the relay: {reason}. Retrying in {:.1} s; the data shown may be stale.",
+                *retry_ms as f64 / 1_000.0
+            ),
+        },
+        SocketState::Open => match upstream {
+            None => Indicator {
+                state: "connecting",
+                label: "Connecting…",
+                title: "Waiting for the relay's link to NVFlare".to_owned(),
+            },
+            Some(u) => match u.state {
+                LinkState::Connected => Indicator {
+                    state: "connected",
+                    label: "Connected",
+                    title: match &u.server_version {
+                        Some(v) => format!("Connected to NVFlare {v}"),
+                        None => "Connected to NVFlare".to_owned(),
+                    },
+                },
+                LinkState::Connecting => Indicator {
+                    state: "connecting",
+                    label: "Connecting…",
+                    title: reason(u, "The relay is logging in to NVFlare"),
+                },
+                LinkState::Reconnecting => Indicator {
+                    state: "reconnecting",
+                    label: "Reconnecting…",
+                    title: reason(u, "The relay lost NVFlare and is reconnecting"),
+                },
+                LinkState::Down => Indicator {
+                    state: "down",
+                    label: "Upstream down",
+                    title: reason(u, "The relay cannot reach the NVFlare server"),
+                },
+            },
+        },
+    }
+}
+
+/// A subscribe or unsubscribe frame as JSON text.
+fn frame_text(id: u64, body: ClientBody) -> String {
+    // Serializing these plain enums cannot fail.
+    serde_json::to_string(&ClientFrame { id, body }).unwrap_or_default()
+}
+
+#[derive(Default)]
+struct Inner {
+    /// Watched topics and how many views watch each.
+    topics: BTreeMap<Topic, usize>,
+    /// The current socket's outbox; None between sockets.
+    tx: Option<mpsc::UnboundedSender<String>>,
+    /// True once the current socket got its hello: subscriptions go out from then on.
+    ready: bool,
+    next_id: u64,
+    /// Subscribe requests waiting for their reply, so an error lands on the right panel.
+    pending: HashMap<u64, Topic>,
+    closed: bool,
+}
+
+impl Inner {
+    fn send(&mut self, body: ClientBody) -> Option<u64> {
+        if !self.ready {
+            return None;
+        }
+        let tx = self.tx.as_ref()?;
+        self.next_id += 1;
+        let id = self.next_id;
+        tx.unbounded_send(frame_text(id, body)).ok()?;
+        Some(id)
+    }
+
+    fn subscribe(&mut self, topic: Topic) {
+        if let Some(id) = self.send(ClientBody::Subscribe(topic.clone())) {
+            self.pending.insert(id, topic);
+        }
+    }
+}
+
+/// The tab's connection; cheap to copy, provided as context by the signed-in shell.
+#[derive(Clone, Copy)]
+pub struct Connection {
+    pub socket: RwSignal<SocketState>,
+    pub hello: RwSignal<Option<Hello>>,
+    pub store: RwSignal<Store>,
+    auth: RwSignal<Auth>,
+    inner: StoredValue<Inner, LocalStorage>,
+}
+
+impl Connection {
+    /// A connection not yet started; `auth` is set to signed-out when the relay forgets the session.
+    pub fn new(auth: RwSignal<Auth>) -> Self {
+        Connection {
+            socket: RwSignal::new(SocketState::Connecting),
+            hello: RwSignal::new(None),
+            store: RwSignal::new(Store::default()),
+            auth,
+            inner: StoredValue::new_local(Inner::default()),
+        }
+    }
+
+    /// Starts the connect / read / back off / reconnect loop.
+    pub fn start(self) {
+        leptos::task::spawn_local(self.run());
+    }
+
+    /// Closes the socket and stops reconnecting.
+    pub fn close(self) {
+        let _ = self.inner.try_update_value(|inner| {
+            inner.closed = true;
+            inner.ready = false;
+            // Dropping the outbox ends the writer, which closes the socket.
+            inner.tx = None;
+        });
+    }
+
+    fn is_closed(self) -> bool {
+        self.inner.try_with_value(|i| i.closed).unwrap_or(true)
+    }
+
+    /// Starts watching `topic` (counted: the relay is asked once however many views watch it).
+    pub fn subscribe(self, topic: Topic) {
+        self.inner.update_value(|inner| {
+            let count = inner.topics.entry(topic.clone()).or_insert(0);
+            *count += 1;
+            if *count == 1 {
+                inner.subscribe(topic);
+            }
+        });
+    }
+
+    /// Stops watching `topic`; the last watcher unsubscribes at the relay.
+    pub fn unsubscribe(self, topic: &Topic) {
+        let gone = self
+            .inner
+            .try_update_value(|inner| {
+                let Some(count) = inner.topics.get_mut(topic) else {
+                    return false;
+                };
+                *count -= 1;
+                if *count > 0 {
+                    return false;
+                }
+                inner.topics.remove(topic);
+                inner.send(ClientBody::Unsubscribe(topic.clone()));
+                true
+            })
+            .unwrap_or(false);
+        if gone {
+            let _ = self.store.try_update(|s| s.forget(topic));
+        }
+    }
+
+    /// Handles one text frame from the relay.
+    pub fn handle_text(self, text: &str) {
+        let frame: ServerFrame = match serde_json::from_str(text) {
+            Ok(frame) => frame,
+            Err(err) => {
+                leptos::logging::warn!("flare-console: ignoring a frame it cannot read: {err}");
+                return;
+            }
+        };
+        match frame {
+            ServerFrame::Hello { hello } => {
+                self.hello.set(Some(hello));
+                self.socket.set(SocketState::Open);
+                self.inner.update_value(|inner| {
+                    inner.ready = true;
+                    inner.pending.clear();
+                    let topics: Vec<Topic> = inner.topics.keys().cloned().collect();
+                    for topic in topics {
+                        inner.subscribe(topic);
+                    }
+                });
+            }
+            ServerFrame::Event { event } => {
+                let now = now_ms();
+                self.store.update(|s| {
+                    s.apply(event, now);
+                });
+            }
+            ServerFrame::Ok { id, .. } => {
+                self.inner.update_value(|inner| {
+                    inner.pending.remove(&id);
+                });
+            }
+            ServerFrame::Error { id, error } => {
+                let topic = self
+                    .inner
+                    .try_update_value(|inner| inner.pending.remove(&id))
+                    .flatten();
+                match topic {
+                    Some(topic) => self.store.update(|s| {
+                        s.apply(
+                            Event::TopicError {
+                                topic,
+                                error,
+                                at_ms: now_ms(),
+                            },
+                            now_ms(),
+                        );
+                    }),
+                    None => leptos::logging::warn!("flare-console: request {id} failed: {error}"),
+                }
+            }
+        }
+    }
+
+    async fn run(self) {
+        let mut backoff = FIRST_BACKOFF_MS;
+        while !self.is_closed() {
+            let (reason, greeted) = self.run_socket().await;
+            if self.is_closed() {
+                break;
+            }
+            if greeted {
+                backoff = FIRST_BACKOFF_MS;
+            }
+            // A dropped socket may mean the relay forgot the session: then sign-in is the way on.
+            if let Err(ApiError::Unauthorized(_)) = api::session().await {
+                self.close();
+                self.auth.set(Auth::SignedOut { by_user: false });
+                break;
+            }
+            self.socket.set(SocketState::Reconnecting {
+                reason,
+                retry_ms: backoff,
+            });
+            sleep(backoff).await;
+            backoff = next_backoff(backoff);
+        }
+    }
+
+    /// One socket's life. Returns why it ended and whether the relay greeted it.
+    async fn run_socket(self) -> (String, bool) {
+        let ws = match WebSocket::open(&ws_url()) {
+            Ok(ws) => ws,
+            Err(err) => return (format!("cannot open a WebSocket ({err})"), false),
+        };
+        let (mut write, mut read) = ws.split();
+        let (tx, mut rx) = mpsc::unbounded::<String>();
+        self.inner.update_value(|inner| {
+            inner.tx = Some(tx);
+            inner.ready = false;
+        });
+        leptos::task::spawn_local(async move {
+            while let Some(text) = rx.next().await {
+                if write.send(Message::Text(text)).await.is_err() {
+                    break;
+                }
+            }
+            // Closing an already closed socket fails harmlessly.
+            let _ = write.close().await;
+        });
+
+        let mut reason = "the relay closed the connection".to_owned();
+        while let Some(msg) = read.next().await {
+            match msg {
+                Ok(Message::Text(text)) => self.handle_text(&text),
+                Ok(Message::Bytes(_)) => {}
+                Err(WebSocketError::ConnectionClose(ev)) => {
+                    reason = if !ev.reason.is_empty() {
+                        ev.reason
+                    } else if ev.code == 1006 {
+                        "the relay cannot be reached".to_owned()
+                    } else {
+                        format!("the connection closed (code {})", ev.code)
+                    };
+                    break;
+                }
+                Err(err) => {
+                    reason = err.to_string();
+                    break;
+                }
+            }
+        }
+        let _ = self.inner.try_update_value(|inner| {
+            inner.tx = None;
+            inner.ready = false;
+        });
+        // The state is Connecting or Reconnecting before each socket; only a hello makes it Open.
+        let greeted = self.socket.get_untracked() == SocketState::Open;
+        (reason, greeted)
+    }
+}
+
+/// `ws(s)://<this host>/ws`.
+fn ws_url() -> String {
+    let location = window().location();
+    let scheme = match location.protocol().as_deref() {
+        Ok("https:") => "wss",
+        _ => "ws",
+    };
+    format!("{scheme}://{}/ws", location.host().unwrap_or_default())
+}
+
+/// Waits `ms` milliseconds without blocking the page.
+async fn sleep(ms: u64) {
+    let (tx, rx) = oneshot::channel::<()>();
+    set_timeout(
+        move || {
+            let _ = tx.send(());
+        },
+        Duration::from_millis(ms),
+    );
+    // The sender lives in the timer callback; it is dropped only after firing.
+    let _ = rx.await;
+}
+
+/// Watches `topic` while the calling component lives; returns the connection from context.
+pub fn use_topic(topic: Topic) -> Connection {
+    let conn = expect_context::<Connection>();
+    conn.subscribe(topic.clone());
+    on_cleanup(move || conn.unsubscribe(&topic));
+    conn
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_from_half_a_second_to_ten() {
+        let mut delays = vec![FIRST_BACKOFF_MS];
+        while delays.len() < 8 {
+            delays.push(next_backoff(*delays.last().unwrap()));
+        }
+        assert_eq!(
+            delays,
+            [500, 1_000, 2_000, 4_000, 8_000, 10_000, 10_000, 10_000]
+        );
+    }
+
+    fn upstream(state: LinkState, message: Option<&str>) -> UpstreamState {
+        UpstreamState {
+            state,
+            server_version: Some("2.9.0".to_owned()),
+            message: message.map(str::to_owned),
+            at_ms: 0,
+        }
+    }
+
+    #[test]
+    fn indicator_combines_socket_and_upstream() {
+        let up = upstream(LinkState::Connected, None);
+        let down = upstream(LinkState::Down, Some("connection refused"));
+        let cases = [
+            (SocketState::Connecting, None, "connecting"),
+            (SocketState::Open, None, "connecting"),
+            (SocketState::Open, Some(&up), "connected"),
+            (SocketState::Open, Some(&down), "down"),
+            (
+                SocketState::Reconnecting {
+                    reason: "x".to_owned(),
+                    retry_ms: 500,
+                },
+                Some(&up),
+                "reconnecting",
+            ),
+        ];
+        for (socket, upstream, want) in cases {
+            assert_eq!(indicator(&socket, upstream).state, want, "{socket:?}");
+        }
+        assert_eq!(
+            indicator(&SocketState::Open, Some(&down)).title,
+            "connection refused"
+        );
+        assert_eq!(
+            indicator(&SocketState::Open, Some(&up)).title,
+            "Connected to NVFlare 2.9.0"
+        );
+    }
+
+    #[test]
+    fn subscribe_frames_match_the_wire() {
+        assert_eq!(
+            frame_text(3, ClientBody::Subscribe(Topic::Jobs)),
+            r#"{"id":3,"subscribe":"jobs"}"#
+        );
+        assert_eq!(
+            frame_text(
+                4,
+                ClientBody::Unsubscribe(Topic::Job {
+                    job_id: "j".to_owned()
+                })
+            ),
+            r#"{"id":4,"unsubscribe":{"job":{"job_id":"j"}}}"#
+        );
+    }
+}

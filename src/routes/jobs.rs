@@ -1,0 +1,36 @@
+//! `/jobs`: the live job list of the session's study.
+
+use flare_model::Topic;
+use leptos::prelude::*;
+
+use crate::components::card::Card;
+use crate::components::job_list::JobList;
+use crate::connection::use_topic;
+
+/// The jobs page.
+#[component]
+pub fn JobsPage() -> impl IntoView {
+    let conn = use_topic(Topic::Jobs);
+    let store = conn.store;
+    let jobs = Memo::new(move |_| {
+        store
+            .read()
+            .jobs
+            .data
+            .as_ref()
+            .map(|m| m.values().cloned().collect::<Vec<_>>())
+            .unwrap_or_default()
+    });
+    let loaded = Signal::derive(move || store.read().jobs.data.is_some());
+    let fresh = Signal::derive(move || store.read().jobs.fresh_ms);
+    let interval = Signal::derive(move || store.read().jobs.interval_ms);
+    let error = Signal::derive(move || store.read().jobs.error.clone());
+    view! {
+        <div class="page-head">
+            <h1>"Jobs"</h1>
+        </div>
+        <Card title="All jobs" fresh_ms=fresh interval_ms=interval error>
+            <JobList jobs loaded />
+        </Card>
+    }
+}
