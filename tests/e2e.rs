@@ -208,18 +208,24 @@ async fn wrong_password_shows_an_alert_and_stays_on_login() {
             password: "not-the-password",
         };
         sign_in(&client, &base, wrong).await;
-        let alert = wait_css(&client, r#"[role="alert"]"#, PAGE_LIMIT).await;
-        let deadline = Deadline::new("the alert to say what is wrong", PAGE_LIMIT);
+        let deadline = Deadline::new("an alert saying the password is wrong", PAGE_LIMIT);
         let text = loop {
-            let text = alert.text().await.unwrap_or_default();
-            if !text.trim().is_empty() {
-                break text;
+            let mut texts = Vec::new();
+            for alert in client
+                .find_all(Locator::Css(r#"[role="alert"]"#))
+                .await
+                .unwrap_or_default()
+            {
+                texts.push(alert.text().await.unwrap_or_default());
             }
-            deadline.tick(text).await;
+            if let Some(text) = texts.iter().find(|t| t.to_lowercase().contains("password")) {
+                break text.clone();
+            }
+            deadline.tick(texts).await;
         };
         assert!(
-            text.to_lowercase().contains("password"),
-            "the alert should say the user name or password is wrong: {text}"
+            text.len() > "password".len(),
+            "a clear message, not a bare word: {text}"
         );
         assert_eq!(current_path(&client).await, "/login");
         screenshot(&client, "login-error").await;
