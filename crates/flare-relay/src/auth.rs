@@ -130,6 +130,8 @@ fn hash_with(hasher: &Argon2<'_>, password: &[u8]) -> Result<String, argon2::pas
 
 /// One console login.
 pub struct LoginSession {
+    /// A random id for this login, not the cookie token: what uploads and downloads belong to.
+    pub id: String,
     pub user: Arc<User>,
     pub expires_at: Instant,
     ended: watch::Sender<bool>,
@@ -171,8 +173,10 @@ impl Sessions {
         let mut bytes = [0u8; 32];
         getrandom::fill(&mut bytes)?;
         let token: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+        let id = crate::transfers::random_id()?;
         let (ended, _) = watch::channel(false);
         let session = Arc::new(LoginSession {
+            id,
             user,
             expires_at: Instant::now() + self.ttl,
             ended,

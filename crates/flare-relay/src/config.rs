@@ -41,6 +41,13 @@ pub struct Config {
     /// Where to append the audit trail (JSON lines), besides the `audit` tracing target.
     #[serde(default)]
     pub audit_file: Option<PathBuf>,
+    /// A folder of job folders (each with a `meta.json`) operators may submit as `library:<name>`.
+    #[serde(default)]
+    pub job_library: Option<PathBuf>,
+    /// Where uploads and downloads are unpacked and built, one fresh temporary folder each; the
+    /// system's temporary folder when absent.
+    #[serde(default)]
+    pub work_dir: Option<PathBuf>,
     #[serde(default)]
     pub poll: PollConfig,
     #[serde(default)]
@@ -58,6 +65,8 @@ impl Default for Config {
             console_dir: default_console_dir(),
             allowed_origins: None,
             audit_file: None,
+            job_library: None,
+            work_dir: None,
             poll: PollConfig::default(),
             limits: Limits::default(),
             tls: None,
@@ -122,6 +131,18 @@ pub struct Limits {
     pub session_ttl_secs: u64,
     /// Login attempts per client address per minute (burst: the same number).
     pub login_attempts_per_min: f64,
+    /// Largest request body `POST /api/upload` accepts (a zip or a multipart folder).
+    pub max_upload_bytes: u64,
+    /// Largest total size of an upload's files once unpacked.
+    pub max_upload_extracted_bytes: u64,
+    /// Most files and folders one upload may hold.
+    pub max_upload_entries: usize,
+    /// Uploads one console session may keep at once.
+    pub max_uploads_per_session: usize,
+    /// Seconds an upload stays submittable before it is deleted.
+    pub upload_ttl_secs: u64,
+    /// Seconds a built job download stays fetchable before it is deleted.
+    pub download_ttl_secs: u64,
 }
 
 impl Default for Limits {
@@ -136,6 +157,12 @@ impl Default for Limits {
             max_write_buffer_bytes: 4 * 1024 * 1024,
             session_ttl_secs: 12 * 3600,
             login_attempts_per_min: 10.0,
+            max_upload_bytes: 256 * 1024 * 1024,
+            max_upload_extracted_bytes: 1024 * 1024 * 1024,
+            max_upload_entries: 10_000,
+            max_uploads_per_session: 16,
+            upload_ttl_secs: 3600,
+            download_ttl_secs: 3600,
         }
     }
 }
@@ -202,8 +229,15 @@ impl Config {
             }
         };
         join(&mut self.console_dir);
-        if let Some(audit) = &mut self.audit_file {
-            join(audit);
+        for path in [
+            &mut self.audit_file,
+            &mut self.job_library,
+            &mut self.work_dir,
+        ]
+        .into_iter()
+        .flatten()
+        {
+            join(path);
         }
         if let Some(tls) = &mut self.tls {
             join(&mut tls.cert);
@@ -257,8 +291,27 @@ impl Config {
                 return invalid(format!("{name} must be at least 1"));
             }
         }
-        if self.limits.session_ttl_secs == 0 {
-            return invalid("limits.session_ttl_secs must be at least 1".to_owned());
+        for (name, n) in [
+            ("limits.session_ttl_secs", self.limits.session_ttl_secs),
+            ("limits.max_upload_bytes", self.limits.max_upload_bytes),
+            (
+                "limits.max_upload_extracted_bytes",
+                self.limits.max_upload_extracted_bytes,
+            ),
+            (
+                "limits.max_upload_entries",
+                self.limits.max_upload_entries as u64,
+            ),
+            (
+                "limits.max_uploads_per_session",
+                self.limits.max_uploads_per_session as u64,
+            ),
+            ("limits.upload_ttl_secs", self.limits.upload_ttl_secs),
+            ("limits.download_ttl_secs", self.limits.download_ttl_secs),
+        ] {
+            if n == 0 {
+                return invalid(format!("{name} must be at least 1"));
+            }
         }
         if let Some(origins) = &self.allowed_origins {
             for origin in origins {

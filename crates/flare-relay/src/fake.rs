@@ -3,7 +3,7 @@
 //! tests against a real POC.
 
 use std::collections::{BTreeMap, HashMap};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use flare_model::{
@@ -29,6 +29,39 @@ struct FakeState {
     metas: HashMap<String, JobMeta>,
     clients: Vec<ClientInfo>,
     commands: Vec<Command>,
+    submissions: Vec<FakeSubmission>,
+    /// submit_token → job id, as the server's submit records dedupe.
+    tokens: HashMap<String, String>,
+    next_job: u64,
+}
+
+/// A job folder the fake received through `submit_job`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FakeSubmission {
+    /// The folder's name: the job folder name NVFlare sees.
+    pub folder_name: String,
+    /// Its files, relative and `/`-separated, sorted.
+    pub files: Vec<String>,
+    pub submit_token: Option<String>,
+    pub job_id: String,
+}
+
+fn list_files(root: &Path, dir: &Path, out: &mut Vec<String>) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            list_files(root, &path, out);
+        } else if let Ok(relative) = path.strip_prefix(root) {
+            let parts: Vec<String> = relative
+                .components()
+                .map(|c| c.as_os_str().to_string_lossy().into_owned())
+                .collect();
+            out.push(parts.join("/"));
+        }
+    }
 }
 
 impl FakeNvflare {
@@ -107,6 +140,126 @@ impl FakeNvflare {
         self.lock().commands.clone()
     }
 
+    /// Every job folder submitted, in order.
+    pub fn submissions(&self) -> Vec<FakeSubmission> {
+        self.lock().submissions.clone()
+    }
+
+    fn submit(
+        &self,
+        epoch: u64,
+        job_dir: &Path,
+        submit_token: Option<&str>,
+    ) -> Result<String, FlareError> {
+        let folder_name = job_dir
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let mut files = Vec::new();
+        list_files(job_dir, job_dir, &mut files);
+        files.sort();
+        let job_id = {
+            let mut state = self.lock();
+            if state.down || state.epoch != epoch {
+                return Err(FlareError::SessionClosed {
+                    message: "the fake server went away".into(),
+                });
+            }
+            state
+                .commands
+                .push(Command::Mutate(MutateCommand::SubmitJob {
+                    upload_id: job_dir.display().to_string(),
+                    submit_token: submit_token.map(str::to_owned),
+                }));
+            if !files.iter().any(|f| f == "meta.json") {
+                return Err(FlareError::InvalidJobDefinition {
+                    message: "job has no meta.json".into(),
+                });
+            }
+            let existing = submit_token.and_then(|t| state.tokens.get(t).cloned());
+            let job_id = match existing {
+                Some(job_id) => job_id,
+                None => {
+                    state.next_job += 1;
+                    let job_id = format!("fake-job-{}", state.next_job);
+                    if let Some(token) = submit_token {
+                        state.tokens.insert(token.to_owned(), job_id.clone());
+                    }
+                    job_id
+                }
+            };
+            state.submissions.push(FakeSubmission {
+                folder_name: folder_name.clone(),
+                files,
+                submit_token: submit_token.map(str::to_owned),
+                job_id: job_id.clone(),
+            });
+            job_id
+        };
+        if !self.lock().metas.contains_key(&job_id) {
+            self.put_job(&job_id, &folder_name, "SUBMITTED");
+        }
+        Ok(job_id)
+    }
+
+    /// Writes a job's files as `download_job` leaves them: `<dest>/<job_id>/` with `meta.json`,
+    /// `workspace/` (server and site folders) and `job/`; components: `ERRORLOG_site-1`.
+    fn download(
+        &self,
+        epoch: u64,
+        job_id: &str,
+        dest_dir: &Path,
+        components: bool,
+    ) -> Result<PathBuf, FlareError> {
+        let meta = {
+            let mut state = self.lock();
+            if state.down || state.epoch != epoch {
+                return Err(FlareError::SessionClosed {
+                    message: "the fake server went away".into(),
+                });
+            }
+            let command = if components {
+                ReadCommand::DownloadJobComponents {
+                    job_id: job_id.into(),
+                }
+            } else {
+                ReadCommand::DownloadJobResult {
+                    job_id: job_id.into(),
+                }
+            };
+            state.commands.push(Command::Read(command));
+            state
+                .metas
+                .get(job_id)
+                .cloned()
+                .ok_or_else(|| FlareError::JobNotFound {
+                    message: format!("job {job_id} does not exist"),
+                })?
+        };
+        let folder = dest_dir.join(job_id);
+        let write = |relative: &str, text: &str| -> std::io::Result<()> {
+            let path = folder.join(relative);
+            if let Some(parent) = path.parent() {
+                std::fs::create_dir_all(parent)?;
+            }
+            std::fs::write(path, text)
+        };
+        let meta_json = serde_json::to_string_pretty(&meta).unwrap_or_default();
+        let written = if components {
+            write("ERRORLOG_site-1", "no errors\n")
+        } else {
+            write("meta.json", &meta_json)
+                .and_then(|()| write("workspace/log.txt", "server log\n"))
+                .and_then(|()| write("workspace/site-1/log.txt", "site-1 log\n"))
+                .and_then(|()| write("workspace/site-2/log.txt", "site-2 log\n"))
+                .and_then(|()| write("job/meta.json", &meta_json))
+        };
+        written.map_err(|e| FlareError::InternalError {
+            message: format!("the fake cannot write the download: {e}"),
+        })?;
+        Ok(folder)
+    }
+
     /// Successful logins so far.
     pub fn logins(&self) -> usize {
         self.lock().logins
@@ -129,7 +282,21 @@ impl FakeNvflare {
                 client_info: state.clients.clone(),
                 job_info: Vec::new(),
             })),
-            Command::Read(ReadCommand::ListJobs(_)) => Ok(Reply::Jobs(state.jobs.clone())),
+            Command::Read(ReadCommand::ListJobs(filter)) => {
+                let jobs = match filter.submit_token.as_deref().filter(|t| !t.is_empty()) {
+                    Some(token) => {
+                        let job_id = state.tokens.get(token);
+                        state
+                            .jobs
+                            .iter()
+                            .filter(|j| Some(&j.job_id) == job_id)
+                            .cloned()
+                            .collect()
+                    }
+                    None => state.jobs.clone(),
+                };
+                Ok(Reply::Jobs(jobs))
+            }
             Command::Read(ReadCommand::GetJobMeta { job_id }) => state
                 .metas
                 .get(job_id)
@@ -166,6 +333,26 @@ struct FakeSession {
 impl UpstreamSession for FakeSession {
     fn execute<'a>(&'a self, command: &'a Command) -> BoxFuture<'a, Result<Reply, FlareError>> {
         Box::pin(async move { self.server.execute(self.epoch, command) })
+    }
+
+    fn submit_job<'a>(
+        &'a self,
+        job_dir: &'a Path,
+        submit_token: Option<&'a str>,
+    ) -> BoxFuture<'a, Result<String, FlareError>> {
+        Box::pin(async move { self.server.submit(self.epoch, job_dir, submit_token) })
+    }
+
+    fn download_job<'a>(
+        &'a self,
+        job_id: &'a str,
+        dest_dir: &'a Path,
+        components: bool,
+    ) -> BoxFuture<'a, Result<PathBuf, FlareError>> {
+        Box::pin(async move {
+            self.server
+                .download(self.epoch, job_id, dest_dir, components)
+        })
     }
 
     fn is_closed(&self) -> bool {

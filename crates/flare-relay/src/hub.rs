@@ -215,12 +215,48 @@ impl Hub {
     pub(crate) async fn execute(self: &Arc<Self>, command: &Command) -> Result<Reply, FlareError> {
         let session = self.ready_session().await?;
         let result = session.execute(command).await;
-        if let Err(error) = &result
+        self.check_result(&session, &result);
+        result
+    }
+
+    /// Submits a job folder upstream (see [`UpstreamSession::submit_job`]). Crate-private like
+    /// [`Hub::execute`].
+    pub(crate) async fn submit_job(
+        self: &Arc<Self>,
+        job_dir: &Path,
+        submit_token: Option<&str>,
+    ) -> Result<String, FlareError> {
+        let session = self.ready_session().await?;
+        let result = session.submit_job(job_dir, submit_token).await;
+        self.check_result(&session, &result);
+        result
+    }
+
+    /// Pulls a job's result or components into a new folder under `dest_dir` (see
+    /// [`UpstreamSession::download_job`]).
+    pub(crate) async fn download_job(
+        self: &Arc<Self>,
+        job_id: &str,
+        dest_dir: &Path,
+        components: bool,
+    ) -> Result<PathBuf, FlareError> {
+        let session = self.ready_session().await?;
+        let result = session.download_job(job_id, dest_dir, components).await;
+        self.check_result(&session, &result);
+        result
+    }
+
+    /// Marks the session lost when a call's error says the connection is gone.
+    fn check_result<T>(
+        self: &Arc<Self>,
+        session: &Arc<dyn UpstreamSession>,
+        result: &Result<T, FlareError>,
+    ) {
+        if let Err(error) = result
             && (error.is_connection_lost() || session.is_closed())
         {
-            self.lost(&session, error.message());
+            self.lost(session, error.message());
         }
-        result
     }
 
     /// Subscribes a tab to a topic: starts the poller if needed and returns a snapshot from the

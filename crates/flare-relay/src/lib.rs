@@ -25,6 +25,8 @@ pub mod routes;
 pub mod session;
 pub mod state;
 pub mod static_files;
+pub mod transfers;
+pub mod upload;
 pub mod upstream;
 pub mod ws;
 
@@ -36,6 +38,8 @@ pub fn app(state: AppState) -> Router {
         .route("/api/login", post(routes::login::handler))
         .route("/api/logout", post(routes::logout::handler))
         .route("/api/session", get(routes::session::handler))
+        .route("/api/upload", post(routes::upload::handler))
+        .route("/api/download/{id}", get(routes::download::handler))
         .route("/api/{*rest}", any(routes::api_not_found))
         .layer(DefaultBodyLimit::max(16 * 1024))
         .layer(SetResponseHeaderLayer::overriding(

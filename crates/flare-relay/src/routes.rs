@@ -5,9 +5,11 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
+pub mod download;
 pub mod login;
 pub mod logout;
 pub mod session;
+pub mod upload;
 pub mod ws;
 
 /// A JSON error body `{"error": message}` with a status.

@@ -1,13 +1,18 @@
 //! Role capabilities: what a tab may do is decided by the type it holds. An [`OperatorSession`] can
 //! `execute` any [`Command`]; a [`ViewerSession`] only has `read`, which takes a [`ReadCommand`], so
 //! no code path hands a mutating command to the hub on a viewer's behalf.
+//!
+//! Job file commands are answered here with the relay's [`Transfers`]: `submit_job` resolves its
+//! upload id to a folder, `get_available_apps_to_upload` lists the job library, and the two
+//! downloads build a zip to fetch over HTTP.
 
 use std::sync::Arc;
 
-use flare_model::{Command, FlareError, ReadCommand, Reply, Role};
+use flare_model::{Command, FlareError, MutateCommand, ReadCommand, Reply, Role};
 
 use crate::audit::{Audit, AuditRecord};
 use crate::hub::{Hub, now_ms};
+use crate::transfers::Transfers;
 
 /// Who a tab acts for.
 #[derive(Clone, Debug)]
@@ -18,16 +23,50 @@ pub struct Actor {
     pub study: String,
 }
 
+/// The relay's job files as one console login sees them.
+#[derive(Clone)]
+pub struct TabFiles {
+    pub transfers: Arc<Transfers>,
+    /// The console login ([`crate::auth::LoginSession::id`]) uploads and downloads belong to.
+    pub owner: String,
+}
+
 /// A tab of an operator: may send any command its NVFlare identity is authorized for.
 pub struct OperatorSession {
     hub: Arc<Hub>,
     actor: Actor,
     audit: Arc<Audit>,
+    files: TabFiles,
 }
 
 /// A tab of a viewer: may only read.
 pub struct ViewerSession {
     hub: Arc<Hub>,
+    files: TabFiles,
+}
+
+/// Runs a read, answering the job library and downloads on the relay.
+async fn read(
+    hub: &Arc<Hub>,
+    files: &TabFiles,
+    command: &ReadCommand,
+) -> Result<Reply, FlareError> {
+    match command {
+        ReadCommand::GetAvailableAppsToUpload => files.transfers.library_names().map(Reply::Names),
+        ReadCommand::DownloadJobResult { job_id } => {
+            files
+                .transfers
+                .download_job(hub, &files.owner, job_id, false)
+                .await
+        }
+        ReadCommand::DownloadJobComponents { job_id } => {
+            files
+                .transfers
+                .download_job(hub, &files.owner, job_id, true)
+                .await
+        }
+        other => hub.execute(&Command::Read(other.clone())).await,
+    }
 }
 
 /// A tab's capability.
@@ -39,7 +78,24 @@ pub enum TabSession {
 impl OperatorSession {
     /// Runs any command; mutating ones are audited with their outcome.
     pub async fn execute(&self, command: &Command) -> Result<Reply, FlareError> {
-        let result = self.hub.execute(command).await;
+        let result = match command {
+            Command::Read(read_command) => read(&self.hub, &self.files, read_command).await,
+            Command::Mutate(MutateCommand::SubmitJob {
+                upload_id,
+                submit_token,
+            }) => {
+                self.files
+                    .transfers
+                    .submit(
+                        &self.hub,
+                        &self.files.owner,
+                        upload_id,
+                        submit_token.as_deref(),
+                    )
+                    .await
+            }
+            Command::Mutate(_) => self.hub.execute(command).await,
+        };
         if command.is_mutating() {
             let (outcome, message) = match &result {
                 Ok(_) => ("ok", None),
@@ -63,16 +119,21 @@ impl OperatorSession {
 impl ViewerSession {
     /// Runs a read-only command.
     pub async fn read(&self, command: ReadCommand) -> Result<Reply, FlareError> {
-        self.hub.execute(&Command::Read(command)).await
+        read(&self.hub, &self.files, &command).await
     }
 }
 
 impl TabSession {
     /// The capability for `actor.role` on `hub`.
-    pub fn new(hub: Arc<Hub>, actor: Actor, audit: Arc<Audit>) -> TabSession {
+    pub fn new(hub: Arc<Hub>, actor: Actor, audit: Arc<Audit>, files: TabFiles) -> TabSession {
         match actor.role {
-            Role::Operator => TabSession::Operator(OperatorSession { hub, actor, audit }),
-            Role::Viewer => TabSession::Viewer(ViewerSession { hub }),
+            Role::Operator => TabSession::Operator(OperatorSession {
+                hub,
+                actor,
+                audit,
+                files,
+            }),
+            Role::Viewer => TabSession::Viewer(ViewerSession { hub, files }),
         }
     }
 

@@ -11,6 +11,7 @@ use crate::audit::Audit;
 use crate::auth::{LoginLimiter, Sessions, User, Users};
 use crate::config::{Config, Limits};
 use crate::hub::{HubSettings, Hubs};
+use crate::transfers::Transfers;
 use crate::upstream::Connector;
 
 /// Why the relay cannot start with a configuration.
@@ -47,6 +48,8 @@ pub struct Inner {
     pub secure_cookies: bool,
     pub login_limiter: LoginLimiter,
     pub session_ttl: Duration,
+    /// Uploads, downloads and the job library.
+    pub transfers: Arc<Transfers>,
 }
 
 impl Deref for AppState {
@@ -88,6 +91,8 @@ impl AppState {
             None => Audit::tracing_only(),
         };
         let session_ttl = Duration::from_secs(config.limits.session_ttl_secs);
+        let transfers = Transfers::new(config);
+        transfers.start_sweeper();
         Ok(AppState(Arc::new(Inner {
             users: Users::new(users),
             sessions: Sessions::new(session_ttl),
@@ -102,6 +107,7 @@ impl AppState {
             secure_cookies: config.tls.is_some(),
             login_limiter: LoginLimiter::new(config.limits.login_attempts_per_min),
             session_ttl,
+            transfers,
         })))
     }
 }

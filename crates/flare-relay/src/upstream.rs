@@ -3,7 +3,7 @@
 //! `flare-client` (see [`client`]) or a fake (see [`crate::fake`]).
 
 use std::future::Future;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::pin::Pin;
 use std::sync::Arc;
 
@@ -18,6 +18,22 @@ pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 pub trait UpstreamSession: Send + Sync {
     /// Runs one command on the NVFlare server.
     fn execute<'a>(&'a self, command: &'a Command) -> BoxFuture<'a, Result<Reply, FlareError>>;
+    /// `submit_job(job_dir, submit_token)`: uploads the job folder `job_dir` (its name is the job
+    /// folder name NVFlare sees) and returns the job id. With a token the server dedupes: the same
+    /// token and content give the same job id.
+    fn submit_job<'a>(
+        &'a self,
+        job_dir: &'a Path,
+        submit_token: Option<&'a str>,
+    ) -> BoxFuture<'a, Result<String, FlareError>>;
+    /// `download_job_result(job_id)` (or `download_job_components` when `components`): pulls the
+    /// files into a new folder under `dest_dir` and returns that folder.
+    fn download_job<'a>(
+        &'a self,
+        job_id: &'a str,
+        dest_dir: &'a Path,
+        components: bool,
+    ) -> BoxFuture<'a, Result<PathBuf, FlareError>>;
     /// True once the session can no longer be used (server gone, logged out, expired).
     fn is_closed(&self) -> bool;
     /// The NVFlare version the server announced at login.

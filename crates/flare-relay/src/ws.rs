@@ -571,7 +571,17 @@ mod tests {
             let audit = Arc::new(Audit::tracing_only());
             let (ended_tx, ended) = watch::channel(false);
             let tab = Tab {
-                session: Arc::new(TabSession::new(hub.clone(), actor.clone(), audit.clone())),
+                session: Arc::new(TabSession::new(
+                    hub.clone(),
+                    actor.clone(),
+                    audit.clone(),
+                    crate::session::TabFiles {
+                        transfers: crate::transfers::Transfers::new(
+                            &crate::config::Config::default(),
+                        ),
+                        owner: "login-1".into(),
+                    },
+                )),
                 actor,
                 hub: hub.clone(),
                 audit,

@@ -19,6 +19,7 @@ pub async fn handler(State(state): State<AppState>, headers: HeaderMap) -> Respo
     if let Some(token) = session_cookie(&headers) {
         if let Some(session) = state.sessions.get(&token) {
             tracing::info!(target: "audit", user = %session.user.name, "logout");
+            state.transfers.forget(&session.id);
         }
         state.sessions.remove(&token);
     }

@@ -10,7 +10,7 @@ use futures_util::StreamExt;
 
 use crate::origin;
 use crate::routes::error;
-use crate::session::{Actor, TabSession};
+use crate::session::{Actor, TabFiles, TabSession};
 use crate::state::AppState;
 use crate::ws::{self, Tab};
 
@@ -43,6 +43,10 @@ pub async fn handler(
             hub.clone(),
             actor.clone(),
             state.audit.clone(),
+            TabFiles {
+                transfers: state.transfers.clone(),
+                owner: login.id.clone(),
+            },
         )),
         actor,
         hub,

@@ -55,11 +55,36 @@ impl Connector for FlareClient {
     }
 }
 
+fn not_yet(name: &str) -> FlareError {
+    FlareError::Unsupported {
+        message: format!("{name} is not available in flare-client yet"),
+    }
+}
+
 struct ClientSession(Session);
 
 impl UpstreamSession for ClientSession {
     fn execute<'a>(&'a self, command: &'a Command) -> BoxFuture<'a, Result<Reply, FlareError>> {
         Box::pin(self.0.execute(command))
+    }
+
+    fn submit_job<'a>(
+        &'a self,
+        job_dir: &'a Path,
+        submit_token: Option<&'a str>,
+    ) -> BoxFuture<'a, Result<String, FlareError>> {
+        let _ = (job_dir, submit_token);
+        Box::pin(async { Err(not_yet("submit_job")) })
+    }
+
+    fn download_job<'a>(
+        &'a self,
+        job_id: &'a str,
+        dest_dir: &'a Path,
+        components: bool,
+    ) -> BoxFuture<'a, Result<PathBuf, FlareError>> {
+        let _ = (job_id, dest_dir, components);
+        Box::pin(async { Err(not_yet("download_job")) })
     }
 
     fn is_closed(&self) -> bool {

@@ -1,0 +1,261 @@
+//! `POST /api/upload`: an operator sends a job as one zip (`Content-Type: application/zip`) or as
+//! a folder's files (`multipart/form-data`, each part's file name its relative path). The body is
+//! streamed to a fresh temporary folder under the size cap, unpacked with every check of
+//! [`crate::upload`], and kept as an upload `submit_job` can name.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use axum::Json;
+use axum::body::{Body, BodyDataStream};
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Query, State};
+use axum::http::header::{CONTENT_LENGTH, CONTENT_TYPE};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use flare_model::Role;
+use futures_util::StreamExt;
+use serde::Deserialize;
+use serde_json::json;
+use tokio::io::AsyncWriteExt;
+use tokio_util::io::ReaderStream;
+
+use crate::origin;
+use crate::routes::error;
+use crate::state::AppState;
+use crate::upload::{self, UploadError};
+
+/// After refusing a request, the relay reads (and drops) at most this much more of its body, so
+/// the client sees the answer instead of a reset connection.
+const DRAIN_BYTES: u64 = 16 * 1024 * 1024;
+const DRAIN_TIME: Duration = Duration::from_secs(5);
+
+#[derive(Deserialize)]
+pub struct UploadParams {
+    /// Names the job when its files sit at the root of the upload (e.g. the zip's file name).
+    name: Option<String>,
+}
+
+enum Kind {
+    Zip,
+    Multipart { boundary: String },
+}
+
+pub async fn handler(
+    State(state): State<AppState>,
+    params: Result<Query<UploadParams>, QueryRejection>,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    let mut stream = body.into_data_stream();
+    let Some(login) = state.sessions.from_headers(&headers) else {
+        return refuse(&mut stream, StatusCode::UNAUTHORIZED, "not logged in").await;
+    };
+    if let Err(e) = origin::check_required(&headers, &state.origins) {
+        return refuse(&mut stream, StatusCode::FORBIDDEN, &e.to_string()).await;
+    }
+    if login.user.role != Role::Operator {
+        tracing::info!(target: "audit", user = %login.user.name, "upload refused: viewer");
+        return refuse(
+            &mut stream,
+            StatusCode::FORBIDDEN,
+            "viewers cannot upload jobs: log in as an operator to upload and submit",
+        )
+        .await;
+    }
+    let Ok(Query(params)) = params else {
+        return refuse(
+            &mut stream,
+            StatusCode::BAD_REQUEST,
+            "bad query: the only parameter is name=<job name>",
+        )
+        .await;
+    };
+    let transfers = &state.transfers;
+    let cap = transfers.max_upload_bytes;
+    let declared = headers
+        .get(CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > cap) {
+        return refuse(&mut stream, StatusCode::PAYLOAD_TOO_LARGE, &too_large(cap)).await;
+    }
+    if !transfers.has_room_for_upload(&login.id) {
+        let message = format!(
+            "this login already keeps {} uploads: submit them or wait until they expire",
+            transfers.max_uploads_per_session()
+        );
+        return refuse(&mut stream, StatusCode::TOO_MANY_REQUESTS, &message).await;
+    }
+    let kind = match content_kind(&headers) {
+        Ok(kind) => kind,
+        Err(message) => {
+            return refuse(&mut stream, StatusCode::UNSUPPORTED_MEDIA_TYPE, &message).await;
+        }
+    };
+    let dir = match transfers.temp_dir("flare-upload-") {
+        Ok(dir) => dir,
+        Err(e) => {
+            tracing::error!("cannot create an upload folder: {e}");
+            let message = "cannot store the upload: the relay cannot create a temporary folder";
+            return refuse(&mut stream, StatusCode::INTERNAL_SERVER_ERROR, message).await;
+        }
+    };
+    let body_path = dir.path().join("body");
+    if let Err(e) = save_body(&mut stream, &body_path, cap).await {
+        return match e {
+            UploadError::TooLarge(message) => {
+                refuse(&mut stream, StatusCode::PAYLOAD_TOO_LARGE, &message).await
+            }
+            other => upload_error(other),
+        };
+    }
+    let raw = dir.path().join("raw");
+    let limits = transfers.upload_limits;
+    let unpacked = async {
+        tokio::fs::create_dir(&raw)
+            .await
+            .map_err(|e| UploadError::Internal(format!("cannot store the upload: {e}")))?;
+        match kind {
+            Kind::Zip => {
+                let (body_path, raw) = (body_path.clone(), raw.clone());
+                let unpacked = tokio::task::spawn_blocking(move || {
+                    upload::extract_zip(&body_path, &raw, limits)
+                })
+                .await
+                .map_err(|e| UploadError::Internal(format!("the unzip task failed: {e}")))??;
+                Ok((unpacked, None))
+            }
+            Kind::Multipart { boundary } => {
+                let file = tokio::fs::File::open(&body_path)
+                    .await
+                    .map_err(|e| UploadError::Internal(format!("cannot reopen the upload: {e}")))?;
+                upload::extract_multipart(ReaderStream::new(file), &boundary, &raw, limits).await
+            }
+        }
+    }
+    .await;
+    let _ = tokio::fs::remove_file(&body_path).await;
+    let (unpacked, name_field) = match unpacked {
+        Ok(done) => done,
+        Err(e) => return upload_error(e),
+    };
+    let fallback = name_field
+        .or(params.name)
+        .unwrap_or_else(|| "job".to_owned());
+    let parent: PathBuf = dir.path().join("job");
+    let placed = tokio::task::spawn_blocking(move || upload::place_job(&raw, &parent, &fallback))
+        .await
+        .map_err(|e| UploadError::Internal(format!("the upload task failed: {e}")))
+        .and_then(|placed| placed);
+    let (folder_name, job_dir) = match placed {
+        Ok(placed) => placed,
+        Err(e) => return upload_error(e),
+    };
+    let upload_id = match transfers.add_upload(
+        &login.id,
+        dir,
+        job_dir,
+        folder_name.clone(),
+        unpacked.files,
+        unpacked.bytes,
+    ) {
+        Ok(id) => id,
+        Err(e) => {
+            tracing::error!("cannot draw an upload id: {e}");
+            return error(StatusCode::INTERNAL_SERVER_ERROR, "cannot store the upload");
+        }
+    };
+    tracing::info!(
+        target: "audit", user = %login.user.name, identity = %login.user.identity,
+        upload_id = %upload_id, folder = %folder_name, files = unpacked.files,
+        bytes = unpacked.bytes, "upload"
+    );
+    Json(json!({
+        "upload_id": upload_id,
+        "folder_name": folder_name,
+        "files": unpacked.files,
+        "bytes": unpacked.bytes,
+    }))
+    .into_response()
+}
+
+fn too_large(cap: u64) -> String {
+    format!(
+        "the upload is too big: the relay accepts at most {cap} bytes ({} MiB); remove large \
+         files (data sets, checkpoints) from the job or raise [limits] max_upload_bytes",
+        cap / (1024 * 1024)
+    )
+}
+
+fn content_kind(headers: &HeaderMap) -> Result<Kind, String> {
+    let content_type = headers
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let essence = content_type
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    match essence.as_str() {
+        "application/zip" | "application/x-zip-compressed" | "application/x-zip" => Ok(Kind::Zip),
+        "multipart/form-data" => multer::parse_boundary(content_type)
+            .map(|boundary| Kind::Multipart { boundary })
+            .map_err(|e| format!("bad multipart content type: {e}")),
+        _ => Err(format!(
+            "unsupported content type {:?}: send the job as application/zip (one zip archive) or \
+             multipart/form-data (a folder's files, each named by its relative path)",
+            content_type.chars().take(100).collect::<String>()
+        )),
+    }
+}
+
+/// Streams the body to `path`, refusing it past `cap` bytes.
+async fn save_body(
+    stream: &mut BodyDataStream,
+    path: &std::path::Path,
+    cap: u64,
+) -> Result<u64, UploadError> {
+    let io = |e: std::io::Error| UploadError::Internal(format!("cannot store the upload: {e}"));
+    let mut file = tokio::fs::File::create(path).await.map_err(io)?;
+    let mut total = 0u64;
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk.map_err(|e| {
+            UploadError::Invalid(format!("the upload broke off ({e}): send it again"))
+        })?;
+        total += chunk.len() as u64;
+        if total > cap {
+            return Err(UploadError::TooLarge(too_large(cap)));
+        }
+        file.write_all(&chunk).await.map_err(io)?;
+    }
+    file.flush().await.map_err(io)?;
+    Ok(total)
+}
+
+/// Answers a refusal after reading a bounded rest of the body, so the client gets the answer
+/// rather than a connection reset.
+async fn refuse(stream: &mut BodyDataStream, status: StatusCode, message: &str) -> Response {
+    let deadline = tokio::time::Instant::now() + DRAIN_TIME;
+    let mut left = DRAIN_BYTES;
+    while left > 0 {
+        match tokio::time::timeout_at(deadline, stream.next()).await {
+            Ok(Some(Ok(chunk))) => left = left.saturating_sub(chunk.len() as u64),
+            _ => break,
+        }
+    }
+    error(status, message)
+}
+
+fn upload_error(e: UploadError) -> Response {
+    match e {
+        UploadError::Invalid(message) => error(StatusCode::BAD_REQUEST, &message),
+        UploadError::TooLarge(message) => error(StatusCode::PAYLOAD_TOO_LARGE, &message),
+        UploadError::Internal(message) => {
+            tracing::error!("{message}");
+            error(StatusCode::INTERNAL_SERVER_ERROR, &message)
+        }
+    }
+}

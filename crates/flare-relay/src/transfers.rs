@@ -1,0 +1,466 @@
+//! Files the relay holds for console sessions: uploaded job folders (submitted by upload id), the
+//! configured job library (`library:<name>`), and job results and components built into one zip for
+//! `GET /api/download/<id>`. Each upload and download lives in its own fresh temporary folder,
+//! belongs to the console login that made it, and is deleted when it expires (or at logout).
+
+use std::collections::HashMap;
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, MutexGuard, Weak};
+use std::time::Duration;
+
+use flare_model::{FlareError, Reply};
+use tempfile::TempDir;
+use tokio::time::Instant;
+use zip::ZipWriter;
+use zip::write::SimpleFileOptions;
+
+use crate::config::Config;
+use crate::hub::Hub;
+use crate::upload::{UploadLimits, has_meta};
+
+/// The prefix of upload ids that name a job library folder.
+pub const LIBRARY_PREFIX: &str = "library:";
+
+/// How often expired uploads and downloads are deleted, besides on every access.
+const SWEEP_EVERY: Duration = Duration::from_secs(30);
+
+/// A job folder received by `POST /api/upload`.
+#[derive(Clone)]
+pub struct Upload {
+    /// The console login (see [`crate::auth::LoginSession::id`]) that made it.
+    pub owner: String,
+    pub folder_name: String,
+    pub files: usize,
+    pub bytes: u64,
+    /// The job folder (`<temp>/job/<folder_name>`).
+    pub job_dir: PathBuf,
+    /// Held while in use so a sweep cannot delete the files under a running submit.
+    pub dir: Arc<TempDir>,
+    expires_at: Instant,
+}
+
+/// A zip built for `GET /api/download/<id>`.
+#[derive(Clone)]
+pub struct Download {
+    pub owner: String,
+    pub file_name: String,
+    pub size: u64,
+    pub path: PathBuf,
+    /// Held while streaming so a sweep cannot delete the file mid-download.
+    pub dir: Arc<TempDir>,
+    expires_at: Instant,
+}
+
+/// Uploads, downloads and the job library.
+pub struct Transfers {
+    work_dir: Option<PathBuf>,
+    library: Option<PathBuf>,
+    upload_ttl: Duration,
+    download_ttl: Duration,
+    max_uploads_per_session: usize,
+    /// Caps of one upload's content.
+    pub upload_limits: UploadLimits,
+    /// Largest upload request body.
+    pub max_upload_bytes: u64,
+    uploads: Mutex<HashMap<String, Upload>>,
+    downloads: Mutex<HashMap<String, Download>>,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+fn bad_request(message: impl Into<String>) -> FlareError {
+    FlareError::BadRequest {
+        message: message.into(),
+    }
+}
+
+fn internal(message: impl Into<String>) -> FlareError {
+    FlareError::InternalError {
+        message: message.into(),
+    }
+}
+
+/// A fresh random id (128 bits, hex).
+pub fn random_id() -> Result<String, getrandom::Error> {
+    let mut bytes = [0u8; 16];
+    getrandom::fill(&mut bytes)?;
+    Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
+}
+
+/// True for a `submit_token` NVFlare accepts: `^[A-Za-z0-9._:-]{1,128}$`.
+pub fn is_valid_submit_token(token: &str) -> bool {
+    (1..=128).contains(&token.len())
+        && token
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b':' | b'-'))
+}
+
+/// True for a job id or job folder name NVFlare accepts: `^[A-Za-z0-9][A-Za-z0-9._-]*$`, at most
+/// 128 characters here.
+pub fn is_valid_job_name(name: &str) -> bool {
+    name.len() <= 128
+        && name
+            .bytes()
+            .next()
+            .is_some_and(|b| b.is_ascii_alphanumeric())
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
+}
+
+impl Transfers {
+    pub fn new(config: &Config) -> Arc<Transfers> {
+        let limits = &config.limits;
+        Arc::new(Transfers {
+            work_dir: config.work_dir.clone(),
+            library: config.job_library.clone(),
+            upload_ttl: Duration::from_secs(limits.upload_ttl_secs),
+            download_ttl: Duration::from_secs(limits.download_ttl_secs),
+            max_uploads_per_session: limits.max_uploads_per_session,
+            upload_limits: UploadLimits {
+                max_entries: limits.max_upload_entries,
+                max_extracted_bytes: limits.max_upload_extracted_bytes,
+            },
+            max_upload_bytes: limits.max_upload_bytes,
+            uploads: Mutex::new(HashMap::new()),
+            downloads: Mutex::new(HashMap::new()),
+        })
+    }
+
+    /// Deletes expired uploads and downloads every few seconds while the relay runs. Needs a tokio
+    /// runtime; a no-op without one (the sweeps on access still run).
+    pub fn start_sweeper(self: &Arc<Self>) {
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            return;
+        };
+        let weak: Weak<Transfers> = Arc::downgrade(self);
+        runtime.spawn(async move {
+            let mut tick = tokio::time::interval(SWEEP_EVERY);
+            loop {
+                tick.tick().await;
+                let Some(transfers) = weak.upgrade() else {
+                    return;
+                };
+                transfers.sweep();
+            }
+        });
+    }
+
+    /// A fresh temporary folder for one upload or download.
+    pub fn temp_dir(&self, prefix: &str) -> std::io::Result<TempDir> {
+        let mut builder = tempfile::Builder::new();
+        builder.prefix(prefix);
+        match &self.work_dir {
+            Some(dir) => {
+                std::fs::create_dir_all(dir)?;
+                builder.tempdir_in(dir)
+            }
+            None => builder.tempdir(),
+        }
+    }
+
+    /// Drops expired entries; their folders are deleted once nobody uses them.
+    pub fn sweep(&self) {
+        let now = Instant::now();
+        lock(&self.uploads).retain(|_, u| u.expires_at > now);
+        lock(&self.downloads).retain(|_, d| d.expires_at > now);
+    }
+
+    /// Forgets everything a console login made (at logout).
+    pub fn forget(&self, owner: &str) {
+        lock(&self.uploads).retain(|_, u| u.owner != owner);
+        lock(&self.downloads).retain(|_, d| d.owner != owner);
+    }
+
+    /// True when `owner` may add another upload.
+    pub fn has_room_for_upload(&self, owner: &str) -> bool {
+        self.sweep();
+        lock(&self.uploads)
+            .values()
+            .filter(|u| u.owner == owner)
+            .count()
+            < self.max_uploads_per_session
+    }
+
+    /// Uploads one console login may keep at once.
+    pub fn max_uploads_per_session(&self) -> usize {
+        self.max_uploads_per_session
+    }
+
+    /// Keeps a received job folder; returns its upload id.
+    pub fn add_upload(
+        &self,
+        owner: &str,
+        dir: TempDir,
+        job_dir: PathBuf,
+        folder_name: String,
+        files: usize,
+        bytes: u64,
+    ) -> Result<String, getrandom::Error> {
+        let id = random_id()?;
+        let upload = Upload {
+            owner: owner.to_owned(),
+            folder_name,
+            files,
+            bytes,
+            job_dir,
+            dir: Arc::new(dir),
+            expires_at: Instant::now() + self.upload_ttl,
+        };
+        lock(&self.uploads).insert(id.clone(), upload);
+        Ok(id)
+    }
+
+    /// The live upload `id` of `owner`.
+    pub fn upload(&self, owner: &str, id: &str) -> Option<Upload> {
+        self.sweep();
+        lock(&self.uploads)
+            .get(id)
+            .filter(|u| u.owner == owner)
+            .cloned()
+    }
+
+    /// The live download `id` of `owner`.
+    pub fn download(&self, owner: &str, id: &str) -> Option<Download> {
+        self.sweep();
+        lock(&self.downloads)
+            .get(id)
+            .filter(|d| d.owner == owner)
+            .cloned()
+    }
+
+    /// The job library's entries: its subfolders with a meta file, sorted. Empty without a library.
+    pub fn library_names(&self) -> Result<Vec<String>, FlareError> {
+        let Some(library) = &self.library else {
+            return Ok(Vec::new());
+        };
+        let entries = std::fs::read_dir(library).map_err(|e| {
+            internal(format!(
+                "cannot read the job library {}: {e}",
+                library.display()
+            ))
+        })?;
+        let mut names: Vec<String> = entries
+            .filter_map(Result::ok)
+            .filter(|e| e.path().is_dir() && has_meta(&e.path()))
+            .filter_map(|e| e.file_name().into_string().ok())
+            .filter(|name| is_valid_job_name(name))
+            .collect();
+        names.sort();
+        Ok(names)
+    }
+
+    /// The job folder an upload id names: `library:<name>` or an upload of `owner`. The `Arc`
+    /// keeps an upload's files alive while the caller uses them.
+    pub fn resolve(
+        &self,
+        owner: &str,
+        upload_id: &str,
+    ) -> Result<(PathBuf, Option<Arc<TempDir>>), FlareError> {
+        if let Some(name) = upload_id.strip_prefix(LIBRARY_PREFIX) {
+            let Some(library) = &self.library else {
+                return Err(bad_request(
+                    "this relay has no job library: upload the job instead",
+                ));
+            };
+            let dir = library.join(name);
+            if !is_valid_job_name(name) || !dir.is_dir() || !has_meta(&dir) {
+                return Err(bad_request(format!(
+                    "the job library has no job {name:?}: pick one of get_available_apps_to_upload"
+                )));
+            }
+            return Ok((dir, None));
+        }
+        match self.upload(owner, upload_id) {
+            Some(upload) => Ok((upload.job_dir, Some(upload.dir))),
+            None => Err(bad_request(format!(
+                "unknown upload id {:?}: it expired, belongs to another login, or was never \
+                 made; upload the job again",
+                upload_id.chars().take(80).collect::<String>()
+            ))),
+        }
+    }
+
+    /// `submit_job` by upload id: resolves the folder and submits it with the token.
+    pub async fn submit(
+        &self,
+        hub: &Arc<Hub>,
+        owner: &str,
+        upload_id: &str,
+        submit_token: Option<&str>,
+    ) -> Result<Reply, FlareError> {
+        if let Some(token) = submit_token
+            && !is_valid_submit_token(token)
+        {
+            return Err(bad_request(format!(
+                "invalid submit_token {:?}: use 1 to 128 characters from A-Z a-z 0-9 . _ : -",
+                token.chars().take(140).collect::<String>()
+            )));
+        }
+        let (job_dir, _keep) = self.resolve(owner, upload_id)?;
+        let job_id = hub.submit_job(&job_dir, submit_token).await?;
+        Ok(Reply::JobId(job_id))
+    }
+
+    /// `download_job_result` / `download_job_components`: pulls the files into a fresh folder,
+    /// builds one zip of them, and keeps it for `GET /api/download/<id>`.
+    pub async fn download_job(
+        &self,
+        hub: &Arc<Hub>,
+        owner: &str,
+        job_id: &str,
+        components: bool,
+    ) -> Result<Reply, FlareError> {
+        if !is_valid_job_name(job_id) {
+            return Err(bad_request(format!(
+                "invalid job id {:?}",
+                job_id.chars().take(140).collect::<String>()
+            )));
+        }
+        let dir = self
+            .temp_dir("flare-download-")
+            .map_err(|e| internal(format!("cannot create a download folder: {e}")))?;
+        let pulled = hub
+            .download_job(job_id, &dir.path().join("files"), components)
+            .await?;
+        let stem = if components {
+            format!("{job_id}_components")
+        } else {
+            job_id.to_owned()
+        };
+        let file_name = format!("{stem}.zip");
+        let path = dir.path().join(&file_name);
+        let size = {
+            let path = path.clone();
+            tokio::task::spawn_blocking(move || {
+                let size = zip_folder(&pulled, &stem, &path);
+                let _ = std::fs::remove_dir_all(&pulled);
+                size
+            })
+            .await
+            .map_err(|e| internal(format!("the zip task failed: {e}")))?
+            .map_err(|e| internal(format!("cannot build {file_name}: {e}")))?
+        };
+        let download_id =
+            random_id().map_err(|e| internal(format!("cannot draw a download id: {e}")))?;
+        let download = Download {
+            owner: owner.to_owned(),
+            file_name: file_name.clone(),
+            size,
+            path,
+            dir: Arc::new(dir),
+            expires_at: Instant::now() + self.download_ttl,
+        };
+        lock(&self.downloads).insert(download_id.clone(), download);
+        Ok(Reply::Download {
+            download_id,
+            file_name,
+            size,
+        })
+    }
+}
+
+/// Zips the folder `src` as `<root>/...` into `dest`; returns the zip's size. Symlinks are
+/// skipped. Blocking.
+pub fn zip_folder(src: &Path, root: &str, dest: &Path) -> std::io::Result<u64> {
+    let file = File::create(dest)?;
+    let mut zip = ZipWriter::new(BufWriter::new(file));
+    let dir_options = SimpleFileOptions::default();
+    zip.add_directory(format!("{root}/"), dir_options)
+        .map_err(std::io::Error::other)?;
+    add_folder(&mut zip, src, root)?;
+    let mut writer = zip.finish().map_err(std::io::Error::other)?;
+    writer.flush()?;
+    drop(writer);
+    Ok(std::fs::metadata(dest)?.len())
+}
+
+fn add_folder<W: Write + std::io::Seek>(
+    zip: &mut ZipWriter<W>,
+    dir: &Path,
+    prefix: &str,
+) -> std::io::Result<()> {
+    let mut entries: Vec<_> = std::fs::read_dir(dir)?.collect::<Result<_, _>>()?;
+    entries.sort_by_key(|e| e.file_name());
+    for entry in entries {
+        let kind = entry.file_type()?;
+        let name = format!("{prefix}/{}", entry.file_name().to_string_lossy());
+        if kind.is_dir() {
+            zip.add_directory(format!("{name}/"), SimpleFileOptions::default())
+                .map_err(std::io::Error::other)?;
+            add_folder(zip, &entry.path(), &name)?;
+        } else if kind.is_file() {
+            let size = entry.metadata()?.len();
+            let options = SimpleFileOptions::default()
+                .compression_method(zip::CompressionMethod::Deflated)
+                .large_file(size >= u64::from(u32::MAX));
+            zip.start_file(name, options)
+                .map_err(std::io::Error::other)?;
+            std::io::copy(&mut File::open(entry.path())?, zip)?;
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn submit_tokens_follow_the_nvflare_format() {
+        for good in ["a", "job-1:retry.2_x", &"t".repeat(128)] {
+            assert!(is_valid_submit_token(good), "{good}");
+        }
+        for bad in ["", "has space", "ü", "a/b", &"t".repeat(129)] {
+            assert!(!is_valid_submit_token(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn job_names_follow_the_nvflare_format() {
+        assert!(is_valid_job_name("hello-numpy"));
+        assert!(is_valid_job_name("2b1c6c2e-8f0e-4f7a-9d4e-0c1e2f3a4b5c"));
+        for bad in ["", ".hidden", "-x", "a/b", "..", "a b"] {
+            assert!(!is_valid_job_name(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn zip_folder_roots_entries_under_one_folder() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let src = dir.path().join("src");
+        std::fs::create_dir_all(src.join("workspace/site-1")).expect("mkdir");
+        std::fs::write(src.join("meta.json"), "{}").expect("write");
+        std::fs::write(src.join("workspace/site-1/log.txt"), "hello").expect("write");
+        let dest = dir.path().join("out.zip");
+        let size = zip_folder(&src, "job-1", &dest).expect("zip");
+        assert_eq!(size, std::fs::metadata(&dest).expect("meta").len());
+        let mut archive =
+            zip::ZipArchive::new(File::open(&dest).expect("open")).expect("readable zip");
+        let mut names: Vec<String> = archive.file_names().map(str::to_owned).collect();
+        names.sort();
+        assert_eq!(
+            names,
+            [
+                "job-1/",
+                "job-1/meta.json",
+                "job-1/workspace/",
+                "job-1/workspace/site-1/",
+                "job-1/workspace/site-1/log.txt"
+            ]
+        );
+        let mut text = String::new();
+        std::io::Read::read_to_string(
+            &mut archive
+                .by_name("job-1/workspace/site-1/log.txt")
+                .expect("entry"),
+            &mut text,
+        )
+        .expect("read");
+        assert_eq!(text, "hello");
+    }
+}
