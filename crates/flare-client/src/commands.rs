@@ -7,8 +7,8 @@ use std::time::{Duration, Instant};
 use flare_model::jobs::is_terminal_status;
 use flare_model::{
     ClientInfo, ClientJobStatus, Command, FlareError, JobInfo, JobMeta, JobSummary, ListJobsFilter,
-    LogsReply, MonitorReturnCode, MutateCommand, ReadCommand, Reply, ServerInfo, SystemInfo,
-    TargetType,
+    LogsReply, MonitorReturnCode, MutateCommand, ReadCommand, Reply, ServerInfo, SiteSelection,
+    SystemInfo, TargetType,
 };
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value, json};
@@ -121,6 +121,11 @@ impl Session {
         Ok(Reply::SiteMap(object_map(r.dict_data())))
     }
 
+    async fn shell(&self, parts: Vec<String>) -> Result<Reply, FlareError> {
+        let r = self.checked(&parts, false).await?;
+        Ok(Reply::Text(r.strings()))
+    }
+
     async fn study_payload(&self, parts: Vec<String>) -> Result<Value, FlareError> {
         let r = self.checked(&parts, true).await?;
         let payload = r.dict_data();
@@ -137,14 +142,25 @@ impl Session {
         timeout: f64,
         poll_interval: f64,
     ) -> Result<(MonitorReturnCode, JobMeta), FlareError> {
+        if timeout.is_nan() || timeout < 0.0 {
+            return Err(invalid("timeout must be >= 0"));
+        }
+        if !(poll_interval > 0.0 && poll_interval.is_finite()) {
+            return Err(invalid("poll_interval must be > 0"));
+        }
         let start = Instant::now();
-        let poll = Duration::from_secs_f64(poll_interval.max(0.1));
+        let poll = Duration::from_secs_f64(poll_interval);
         loop {
             let meta = self.job_meta(job_id).await?;
+            if meta.status.is_empty() {
+                return Err(internal(format!("missing status in job {job_id}")));
+            }
             if is_terminal_status(&meta.status) {
                 return Ok((MonitorReturnCode::JobFinished, meta));
             }
-            if timeout > 0.0 && start.elapsed().as_secs_f64() >= timeout {
+            // Python checks the deadline before each poll; checking after it returns the last meta
+            // seen, which the typed reply carries.
+            if timeout > 0.0 && start.elapsed().as_secs_f64() + poll_interval > timeout {
                 return Ok((MonitorReturnCode::Timeout, meta));
             }
             tokio::time::sleep(poll).await;
@@ -198,22 +214,168 @@ fn object_map(v: Value) -> BTreeMap<String, Value> {
     }
 }
 
-/// Keeps the lines matching `grep` (a substring), then the last `tail` lines.
+/// `_filter_job_log_text`: the last `tail` lines (none for 0), then the lines containing `grep`
+/// (a plain substring); line endings are kept.
 pub(crate) fn filter_log(text: &str, tail: Option<u32>, grep: Option<&str>) -> String {
-    if tail.is_none() && grep.is_none_or(str::is_empty) {
+    let grep = grep.filter(|g| !g.is_empty());
+    if tail.is_none() && grep.is_none() {
         return text.to_owned();
     }
-    let mut lines: Vec<&str> = text
-        .lines()
-        .filter(|l| grep.is_none_or(|g| l.contains(g)))
-        .collect();
+    let mut lines: Vec<&str> = text.split_inclusive('\n').collect();
     if let Some(n) = tail {
         let n = n as usize;
-        if lines.len() > n {
-            lines = lines.split_off(lines.len() - n);
+        lines = lines.split_off(lines.len().saturating_sub(n));
+    }
+    if let Some(g) = grep {
+        lines.retain(|l| l.contains(g));
+    }
+    lines.concat()
+}
+
+/// `SyntaxError` of the shell-command argument checks, as an `InvalidArgument`.
+fn shell_arg_error(message: impl Into<String>) -> FlareError {
+    invalid(message)
+}
+
+fn check_shell_target(target: &str) -> Result<(), FlareError> {
+    if target.is_empty() {
+        return Err(shell_arg_error("target is required but not specified."));
+    }
+    if !target
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
+    {
+        return Err(shell_arg_error(
+            "target must be a string of only valid characters and no spaces.",
+        ));
+    }
+    Ok(())
+}
+
+fn check_shell_path(path: &str, is_file: bool) -> Result<(), FlareError> {
+    if !path
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '.' | '_' | '/'))
+    {
+        return Err(shell_arg_error(format!(
+            "unsupported characters in path {path}"
+        )));
+    }
+    if path.starts_with('/') {
+        return Err(shell_arg_error("absolute path is not allowed"));
+    }
+    if path.split('/').any(|p| p == "..") {
+        return Err(shell_arg_error(".. in path name is not allowed"));
+    }
+    if is_file {
+        let ext = path.rsplit_once('.').map(|(_, e)| e).unwrap_or_default();
+        if !matches!(ext, "txt" | "log" | "json" | "csv" | "sh" | "config" | "py") {
+            return Err(shell_arg_error(format!(
+                "this command cannot be applied to file {path}. Only files with the following \
+                 extensions are permitted: .txt, .log, .json, .csv, .sh, .config, .py"
+            )));
         }
     }
-    lines.join("\n")
+    Ok(())
+}
+
+/// `_shell_command_on_target`: `<cmd> <target> [options] [pattern] [path]`.
+fn shell_parts(
+    cmd: &str,
+    target: &str,
+    options: Option<&str>,
+    pattern: Option<&str>,
+    path: Option<&str>,
+    is_file: bool,
+) -> Result<Vec<String>, FlareError> {
+    check_shell_target(target)?;
+    let mut parts = vec![cmd.to_owned(), target.to_owned()];
+    if let Some(o) = options.filter(|o| !o.is_empty()) {
+        if !o
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == ' ')
+        {
+            return Err(shell_arg_error(
+                "options must be a string of only valid characters.",
+            ));
+        }
+        parts.push(o.to_owned());
+    }
+    if cmd == "grep" {
+        match pattern.filter(|p| !p.is_empty()) {
+            Some(p) => parts.push(p.to_owned()),
+            None => return Err(shell_arg_error("pattern is required but not specified.")),
+        }
+    }
+    match path.filter(|p| !p.is_empty()) {
+        Some(p) => {
+            check_shell_path(p, is_file)?;
+            parts.push(p.to_owned());
+        }
+        None if is_file => {
+            return Err(shell_arg_error("file is required but not specified."));
+        }
+        None => {}
+    }
+    Ok(parts)
+}
+
+/// The site-selection arguments of the study commands.
+fn study_site_args(parts: &mut Vec<String>, sites: &SiteSelection) -> Result<(), FlareError> {
+    match sites {
+        SiteSelection::SiteOrgs(items) => {
+            if items.is_empty() {
+                return Err(invalid("site_orgs are required but not specified."));
+            }
+            for item in items {
+                if item.is_empty() {
+                    return Err(invalid(format!("invalid site_org value: {item}")));
+                }
+                parts.extend(["--site-org".to_owned(), item.clone()]);
+            }
+        }
+        SiteSelection::Sites(items) => {
+            if items.is_empty() {
+                return Err(invalid("sites are required but not specified."));
+            }
+            if items.iter().any(String::is_empty) {
+                return Err(invalid("invalid site value: "));
+            }
+            parts.extend(["--sites".to_owned(), items.join(",")]);
+        }
+    }
+    Ok(())
+}
+
+fn require_study(study: &str) -> Result<(), FlareError> {
+    if study.is_empty() {
+        return Err(invalid("study is required but not specified."));
+    }
+    Ok(())
+}
+
+/// `validate_site_log_config`: a log level (name or 0-50) or a built-in log mode.
+fn site_log_config(config: &Value) -> Result<String, FlareError> {
+    let err = || invalid("configure_site_log only supports log levels and built-in log modes");
+    let c = config.as_str().map(str::trim).ok_or_else(err)?;
+    let ok = matches!(c, "reload" | "full" | "concise" | "msg_only" | "verbose")
+        || c.parse::<u32>().is_ok_and(|n| n <= 50)
+        || matches!(
+            c.to_ascii_uppercase().as_str(),
+            "CRITICAL" | "FATAL" | "ERROR" | "WARN" | "WARNING" | "INFO" | "DEBUG" | "NOTSET"
+        );
+    if !ok {
+        return Err(err());
+    }
+    Ok(c.to_owned())
+}
+
+/// `configure_job_log`'s config argument: a dict as JSON, anything else as its string.
+fn job_log_config(config: &Value) -> String {
+    match config {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
 }
 
 pub(crate) async fn execute(s: &Session, command: &Command) -> Result<Reply, FlareError> {
@@ -421,7 +583,97 @@ async fn read(s: &Session, c: &ReadCommand) -> Result<Reply, FlareError> {
                 .await?;
             Ok(Reply::Study(parse(p, "study")?))
         }
-        other => Err(unsupported(other.name())),
+        ReadCommand::GetAvailableAppsToUpload => Ok(Reply::Names(s.available_apps_to_upload()?)),
+        ReadCommand::LsTarget {
+            target,
+            options,
+            path,
+        } => {
+            let parts = shell_parts(
+                "ls",
+                target,
+                options.as_deref(),
+                None,
+                path.as_deref(),
+                false,
+            )?;
+            s.shell(parts).await
+        }
+        ReadCommand::CatTarget {
+            target,
+            options,
+            file,
+        } => {
+            let parts = shell_parts("cat", target, options.as_deref(), None, Some(file), true)?;
+            s.shell(parts).await
+        }
+        ReadCommand::HeadTarget {
+            target,
+            options,
+            file,
+        } => {
+            let parts = shell_parts("head", target, options.as_deref(), None, Some(file), true)?;
+            s.shell(parts).await
+        }
+        ReadCommand::TailTarget {
+            target,
+            options,
+            file,
+        } => {
+            let parts = shell_parts("tail", target, options.as_deref(), None, Some(file), true)?;
+            s.shell(parts).await
+        }
+        ReadCommand::HeadTargetLog { target, options } => {
+            let parts = shell_parts(
+                "head",
+                target,
+                options.as_deref(),
+                None,
+                Some("log.txt"),
+                true,
+            )?;
+            s.shell(parts).await
+        }
+        ReadCommand::TailTargetLog { target, options } => {
+            let parts = shell_parts(
+                "tail",
+                target,
+                options.as_deref(),
+                None,
+                Some("log.txt"),
+                true,
+            )?;
+            s.shell(parts).await
+        }
+        ReadCommand::GrepTarget {
+            target,
+            options,
+            pattern,
+            file,
+        } => {
+            let parts = shell_parts(
+                "grep",
+                target,
+                options.as_deref(),
+                Some(pattern),
+                Some(file),
+                true,
+            )?;
+            s.shell(parts).await
+        }
+        ReadCommand::GetWorkingDirectory { target } => {
+            let parts = shell_parts("pwd", target, None, None, None, false)?;
+            s.shell(parts).await
+        }
+        ReadCommand::DownloadJobResult { .. } | ReadCommand::DownloadJobComponents { .. } => {
+            Err(FlareError::Unsupported {
+                message: format!(
+                    "{} yields files, not a reply: use Session::download_job (the relay keeps the \
+                     files and answers with a download id)",
+                    c.name()
+                ),
+            })
+        }
     }
 }
 
@@ -444,9 +696,20 @@ async fn mutate(s: &Session, c: &MutateCommand) -> Result<Reply, FlareError> {
         }
         MutateCommand::AbortJob { job_id } => {
             require_job_id(job_id)?;
-            let r = s
-                .checked(&["abort_job".into(), job_id.clone()], true)
-                .await?;
+            // `abort_job` is retried on connection failure, 3 attempts in all, backing off
+            // 0.5 s and 1 s (`_CONNECTION_RETRY_COMMANDS`).
+            let parts = ["abort_job".to_owned(), job_id.clone()];
+            let mut attempt = 0;
+            let r = loop {
+                attempt += 1;
+                match s.checked(&parts, true).await {
+                    Err(FlareError::NoConnection { message }) if attempt < 3 && !s.is_closed() => {
+                        tracing::warn!("abort_job {job_id}: {message}; retrying");
+                        tokio::time::sleep(Duration::from_millis(500 * attempt)).await;
+                    }
+                    other => break other?,
+                }
+            };
             let status = r
                 .meta_field("status")
                 .and_then(Value::as_str)
@@ -529,6 +792,82 @@ async fn mutate(s: &Session, c: &MutateCommand) -> Result<Reply, FlareError> {
             }
             let r = s.command(command, meta).await?;
             Ok(Reply::Raw(r.0))
+        }
+        MutateCommand::SubmitJob { .. } => Err(FlareError::Unsupported {
+            message: "submit_job names an upload only the relay can resolve: use \
+                      Session::submit_job or Session::submit_job_zip"
+                .to_owned(),
+        }),
+        MutateCommand::ConfigureJobLog {
+            job_id,
+            config,
+            target,
+        } => {
+            require_job_id(job_id)?;
+            let mut parts = vec!["configure_job_log".to_owned(), job_id.clone()];
+            if target == "all" || target == "server" {
+                parts.push(target.clone());
+            } else {
+                parts.extend(["client".to_owned(), target.clone()]);
+            }
+            parts.push(job_log_config(config));
+            s.checked(&parts, false).await?;
+            Ok(Reply::Done)
+        }
+        MutateCommand::ConfigureSiteLog { config, target } => {
+            let config = site_log_config(config)?;
+            // Python passes the target through, so a site name reaches the server as an unknown
+            // target type; a site is sent as `client <site>`, as configure_job_log does.
+            let mut parts = vec!["configure_site_log".to_owned()];
+            if target == "all" || target == "server" || target == "client" {
+                parts.push(target.clone());
+            } else {
+                parts.extend(["client".to_owned(), target.clone()]);
+            }
+            parts.push(config);
+            s.checked(&parts, false).await?;
+            Ok(Reply::Done)
+        }
+        MutateCommand::RegisterStudy { study, sites } => {
+            require_study(study)?;
+            let mut parts = vec!["register_study".to_owned(), study.clone()];
+            study_site_args(&mut parts, sites)?;
+            Ok(Reply::Study(parse(s.study_payload(parts).await?, "study")?))
+        }
+        MutateCommand::AddStudySite { study, sites }
+        | MutateCommand::RemoveStudySite { study, sites } => {
+            require_study(study)?;
+            let mut parts = vec![c.name().to_owned(), study.clone()];
+            study_site_args(&mut parts, sites)?;
+            Ok(Reply::StudySites(parse(
+                s.study_payload(parts).await?,
+                "study sites",
+            )?))
+        }
+        MutateCommand::RemoveStudy { study } => {
+            require_study(study)?;
+            let p = s
+                .study_payload(vec!["remove_study".into(), study.clone()])
+                .await?;
+            Ok(Reply::StudyRemoved {
+                name: p
+                    .get("name")
+                    .and_then(Value::as_str)
+                    .unwrap_or(study)
+                    .to_owned(),
+                removed: p.get("removed").and_then(Value::as_bool).unwrap_or(false),
+            })
+        }
+        MutateCommand::AddStudyUser { study, user }
+        | MutateCommand::RemoveStudyUser { study, user } => {
+            require_study(study)?;
+            if user.is_empty() {
+                return Err(invalid("user is required but not specified."));
+            }
+            let p = s
+                .study_payload(vec![c.name().to_owned(), study.clone(), user.clone()])
+                .await?;
+            Ok(Reply::StudyUser(parse(p, "study user")?))
         }
         other => Err(unsupported(other.name())),
     }

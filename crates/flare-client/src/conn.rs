@@ -337,6 +337,12 @@ impl Shared {
     }
 }
 
+/// A streamed request on its way: its correlation id and the slot its reply lands in.
+pub(crate) struct PendingReply {
+    ri: String,
+    rx: oneshot::Receiver<Result<Incoming, FlareError>>,
+}
+
 /// A live connection to the server.
 pub(crate) struct Conn {
     shared: Arc<Shared>,
@@ -473,6 +479,49 @@ impl Conn {
             lock(&self.shared.streams).remove(&ri);
             return Err(e);
         }
+        self.wait(rx, timeout, what, || {
+            lock(&self.shared.streams).remove(&ri);
+        })
+        .await
+    }
+
+    /// Fire-and-forget: a streamed message with no reply expected (download confirmations,
+    /// `ObjectStreamer.Abort`).
+    pub(crate) fn send_oneway(
+        &self,
+        channel: &str,
+        topic: &str,
+        body: &[u8],
+    ) -> Result<(), FlareError> {
+        self.send_stream(channel, topic, &[], body, None)
+    }
+
+    /// Sends a streamed request now; its reply is awaited later with
+    /// [`Conn::finish_stream_request`], so several requests can be in flight from one task.
+    pub(crate) fn start_stream_request(
+        &self,
+        channel: &str,
+        topic: &str,
+        body: &[u8],
+    ) -> Result<PendingReply, FlareError> {
+        let ri = uuid::Uuid::new_v4().to_string();
+        let (tx, rx) = oneshot::channel();
+        lock(&self.shared.streams).insert(ri.clone(), tx);
+        if let Err(e) = self.send_stream(channel, topic, &[], body, Some(&ri)) {
+            lock(&self.shared.streams).remove(&ri);
+            return Err(e);
+        }
+        Ok(PendingReply { ri, rx })
+    }
+
+    /// Waits for the reply of a request sent by [`Conn::start_stream_request`].
+    pub(crate) async fn finish_stream_request(
+        &self,
+        pending: PendingReply,
+        timeout: Duration,
+        what: &str,
+    ) -> Result<Incoming, FlareError> {
+        let PendingReply { ri, rx } = pending;
         self.wait(rx, timeout, what, || {
             lock(&self.shared.streams).remove(&ri);
         })

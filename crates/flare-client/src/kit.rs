@@ -51,6 +51,8 @@ pub struct AdminKit {
     pub(crate) tls_key: PrivateKeyDer<'static>,
     pub(crate) signing_key: RsaPrivateKey,
     pub(crate) root: CertificateDer<'static>,
+    /// `admin.upload_dir`, resolved against the kit folder (Python: `transfer`).
+    pub(crate) upload_dir: PathBuf,
 }
 
 impl fmt::Debug for AdminKit {
@@ -149,6 +151,7 @@ impl AdminKit {
             }
         };
         let project_name = str_field(admin, "project_name", Some(""))?;
+        let upload_dir = dir.join(str_field(admin, "upload_dir", Some("transfer"))?);
         let server_identity = str_field(admin, "server_identity", Some("server"))?;
         let cert_path = startup.join(str_field(admin, "client_cert", Some("client.crt"))?);
         let key_path = startup.join(str_field(admin, "client_key", Some("client.key"))?);
@@ -201,12 +204,19 @@ impl AdminKit {
             tls_key,
             signing_key,
             root,
+            upload_dir,
         })
     }
 
     /// The admin identity: the client certificate's CN.
     pub fn identity(&self) -> &str {
         &self.identity
+    }
+
+    /// The kit's upload folder (`admin.upload_dir`, relative to the kit folder): where
+    /// `get_available_apps_to_upload` looks and where bare job names are resolved.
+    pub fn upload_dir(&self) -> &Path {
+        &self.upload_dir
     }
 
     /// `"host:port"` of the server's admin listener.

@@ -18,16 +18,19 @@ mod conn;
 mod crypto;
 mod fobs;
 mod hci;
+mod jobzip;
 mod kit;
 mod session;
 mod sfm;
 mod stream;
 mod tls;
+mod transfer;
 mod transport;
 
 pub use hci::join_args;
 pub use kit::{AdminKit, KitError};
 pub use session::{DEFAULT_TIMEOUT, SUPPORTED_VERSION, Session, is_supported_version};
+pub use transfer::{DownloadOptions, Progress};
 
 #[cfg(test)]
 mod tests;

@@ -53,6 +53,9 @@ pub struct Session {
     token: String,
     timeout: Mutex<Option<Duration>>,
     closing: AtomicBool,
+    /// Signs submitted job folders (`.__nvfl_sig.json`), as Python's `push_folder` does.
+    pub(crate) signer: crate::jobzip::Signer,
+    pub(crate) upload_dir: std::path::PathBuf,
 }
 
 impl std::fmt::Debug for Session {
@@ -125,6 +128,8 @@ impl Session {
             token: String::new(),
             timeout: Mutex::new(None),
             closing: AtomicBool::new(false),
+            signer: crate::jobzip::Signer::new(kit.signing_key.clone(), kit.cert_pem.clone()),
+            upload_dir: kit.upload_dir.clone(),
         };
         match session.cert_login(kit).await {
             Ok(token) => session.token = token,
@@ -156,6 +161,24 @@ impl Session {
             }
         }
         Ok(session)
+    }
+
+    pub(crate) fn conn(&self) -> &Conn {
+        &self.conn
+    }
+
+    pub(crate) fn token(&self) -> &str {
+        &self.token
+    }
+
+    /// Fails with `SessionClosed` once `close` ran.
+    pub(crate) fn ensure_open(&self) -> Result<(), FlareError> {
+        if self.closing.load(Ordering::Acquire) {
+            return Err(FlareError::SessionClosed {
+                message: "the admin session is closed".to_owned(),
+            });
+        }
+        Ok(())
     }
 
     fn into_conn(self) -> Conn {
@@ -216,7 +239,7 @@ impl Session {
             .unwrap_or_else(std::sync::PoisonError::into_inner) = timeout;
     }
 
-    fn explicit_timeout(&self) -> Option<Duration> {
+    pub(crate) fn explicit_timeout(&self) -> Option<Duration> {
         *self
             .timeout
             .lock()
@@ -314,7 +337,10 @@ fn unsupported(version: &str) -> FlareError {
     }
 }
 
-fn return_code_error(what: &str, incoming: &crate::conn::Incoming) -> Option<FlareError> {
+pub(crate) fn return_code_error(
+    what: &str,
+    incoming: &crate::conn::Incoming,
+) -> Option<FlareError> {
     let rc = incoming.header_str("cn__return_code").unwrap_or("ok");
     if rc == "ok" {
         return None;

@@ -558,11 +558,9 @@ async fn raw_do_command_returns_the_reply_document_and_unimplemented_commands_sa
     )
     .await
     .unwrap_err();
-    assert_eq!(
-        err,
-        FlareError::Unsupported {
-            message: "submit_job is not implemented by the native client yet".to_owned()
-        }
+    assert!(
+        matches!(&err, FlareError::Unsupported { message } if message.contains("Session::submit_job")),
+        "got {err:?}"
     );
     s.close().await;
 }

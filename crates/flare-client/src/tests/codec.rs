@@ -419,15 +419,22 @@ fn login_rejections_carry_their_auth_code() {
 }
 
 #[test]
-fn log_filters_grep_then_tail() {
-    let text = "a1\nb2\na3\na4\n";
+fn log_filters_tail_then_grep_keeping_line_ends_like_python() {
+    let text = "a1\nb2\na3\nb4\n";
     assert_eq!(crate::commands::filter_log(text, None, None), text);
-    assert_eq!(crate::commands::filter_log(text, Some(2), None), "a3\na4");
+    assert_eq!(crate::commands::filter_log(text, Some(2), None), "a3\nb4\n");
+    // Python tails first, then greps the tail: only "a3" of the last two lines matches "a".
     assert_eq!(
         crate::commands::filter_log(text, Some(2), Some("a")),
-        "a3\na4"
+        "a3\n"
     );
-    assert_eq!(crate::commands::filter_log(text, None, Some("b")), "b2");
+    assert_eq!(
+        crate::commands::filter_log(text, None, Some("b")),
+        "b2\nb4\n"
+    );
+    assert_eq!(crate::commands::filter_log(text, Some(0), None), "");
+    assert_eq!(crate::commands::filter_log(text, Some(9), None), text);
+    assert_eq!(crate::commands::filter_log(text, None, Some("")), text);
 }
 
 #[test]
