@@ -14,6 +14,11 @@ use crate::routes::overview::OverviewPage;
 use crate::theme;
 use crate::time::Clock;
 
+/// Sets the tab title to "<page> · Flare Console".
+pub fn set_title(page: &str) {
+    document().set_title(&format!("{page} · Flare Console"));
+}
+
 /// The whole console.
 #[component]
 pub fn App() -> impl IntoView {

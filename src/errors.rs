@@ -17,7 +17,7 @@ pub fn describe(error: &FlareError) -> String {
             "NVFlare refused this for your identity: {what} Ask a project admin if you need this right."
         ),
         FlareError::JobNotFound { .. } => {
-            format!("No such job: {what} It may have been deleted; pick one from the job list.")
+            format!("{what} It may have been deleted; pick one from the job list.")
         }
         FlareError::RateLimited { .. } => format!("{what} Wait a moment, then try again."),
         FlareError::ReadOnlySession { .. } => {
@@ -34,11 +34,11 @@ mod tests {
     #[test]
     fn errors_say_what_happened_and_what_to_do() {
         let e = FlareError::JobNotFound {
-            message: "job abc does not exist".to_owned(),
+            message: "no such job: abc".to_owned(),
         };
         assert_eq!(
             describe(&e),
-            "No such job: Job abc does not exist. It may have been deleted; pick one from the job list."
+            "No such job: abc. It may have been deleted; pick one from the job list."
         );
         let e = FlareError::InternalError {
             message: "boom".to_owned(),

@@ -101,9 +101,20 @@ pub fn visible_jobs<'a>(
     rows
 }
 
-/// The first block of a job id, enough to tell jobs apart on screen.
+/// A server duration without its microseconds: `"0:00:11.261804"` → `"0:00:11"`.
+pub fn tidy_duration(duration: &str) -> &str {
+    match duration.split_once('.') {
+        Some((whole, frac)) if frac.chars().all(|c| c.is_ascii_digit()) => whole,
+        _ => duration,
+    }
+}
+
+/// The first block of a UUID job id, enough to tell jobs apart on screen; other ids whole.
 pub fn short_id(job_id: &str) -> &str {
-    job_id.split('-').next().unwrap_or(job_id)
+    let is_uuid = job_id.len() == 36
+        && job_id.split('-').map(str::len).eq([8, 4, 4, 4, 12])
+        && job_id.chars().all(|c| c == '-' || c.is_ascii_hexdigit());
+    if is_uuid { &job_id[..8] } else { job_id }
 }
 
 #[cfg(test)]
@@ -176,8 +187,17 @@ mod tests {
     }
 
     #[test]
+    fn durations_drop_microseconds() {
+        assert_eq!(tidy_duration("0:00:11.261804"), "0:00:11");
+        assert_eq!(tidy_duration("N/A"), "N/A");
+        assert_eq!(tidy_duration(""), "");
+    }
+
+    #[test]
     fn short_id_is_the_first_uuid_block() {
         assert_eq!(short_id("3f2c1a9e-1111-2222-3333-444455556666"), "3f2c1a9e");
+        assert_eq!(short_id("9c6ffa0b-f0f2-4c13-8758-501cfc767895"), "9c6ffa0b");
         assert_eq!(short_id("plain"), "plain");
+        assert_eq!(short_id("does-not-exist"), "does-not-exist");
     }
 }

@@ -5,6 +5,7 @@ use leptos::prelude::*;
 use serde_json::Value;
 
 use crate::components::status_badge::StatusBadge;
+use crate::job_query::tidy_duration;
 use crate::state::ago;
 use crate::time::{display_iso, local_datetime, use_clock};
 
@@ -108,7 +109,7 @@ pub fn JobDetailView(#[prop(into)] detail: Signal<JobDetail>) -> impl IntoView {
                         extra.push(row("Started", s));
                     }
                     if let Some(d) = m.duration.clone().filter(|d| !d.is_empty()) {
-                        extra.push(row("Duration", d));
+                        extra.push(row("Duration", tidy_duration(&d).to_owned()));
                     }
                     if let Some(n) = m.min_sites {
                         extra.push(row("Minimum sites", n.to_string()));

@@ -5,7 +5,7 @@ use flare_model::JobSummary;
 use leptos::prelude::*;
 
 use crate::components::status_badge::StatusBadge;
-use crate::job_query::{Sort, SortKey, short_id};
+use crate::job_query::{Sort, SortKey, short_id, tidy_duration};
 use crate::time::display_iso;
 
 /// A sortable column header.
@@ -96,7 +96,7 @@ pub fn JobsTable(
                                             {display_iso(&job.submit_time)}
                                         </time>
                                     </td>
-                                    <td class="num">{job.duration.clone()}</td>
+                                    <td class="num">{tidy_duration(&job.duration).to_owned()}</td>
                                 </tr>
                             }
                         }

@@ -40,10 +40,19 @@ pub fn ServerSummary(
                 <span
                     id="server-status"
                     class="pill"
-                    class:pill-ok=move || status() == "started"
+                    class:pill-running=move || status() == "started"
                 >
                     {status}
                 </span>
+                {move || {
+                    let hint = match status().as_str() {
+                        "stopped" => "no job running",
+                        "started" => "running a job",
+                        _ => "",
+                    };
+                    (!hint.is_empty())
+                        .then(|| view! { <span class="muted hint">{hint}</span> })
+                }}
             </dd>
             <dt>"Started"</dt>
             <dd>{move || started().unwrap_or_else(|| "…".to_owned())}</dd>

@@ -44,6 +44,8 @@ fn WatchedJob(job_id: String) -> impl IntoView {
             .filter(|n| !n.is_empty())
             .unwrap_or_else(|| format!("Job {short}"))
     };
+    let title_text = title.clone();
+    Effect::new(move |_| crate::app::set_title(&title_text()));
     let status = Signal::derive(move || {
         detail
             .read()

@@ -10,6 +10,7 @@ use crate::connection::use_topic;
 /// The jobs page.
 #[component]
 pub fn JobsPage() -> impl IntoView {
+    crate::app::set_title("Jobs");
     let conn = use_topic(Topic::Jobs);
     let store = conn.store;
     let jobs = Memo::new(move |_| {

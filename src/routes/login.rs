@@ -21,6 +21,7 @@ pub fn safe_next(next: Option<&str>) -> String {
 /// The sign-in page.
 #[component]
 pub fn LoginPage() -> impl IntoView {
+    crate::app::set_title("Sign in");
     let auth = expect_context::<RwSignal<Auth>>();
     let query = use_query_map();
     let navigate = use_navigate();

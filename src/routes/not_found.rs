@@ -5,6 +5,7 @@ use leptos::prelude::*;
 /// The not-found page.
 #[component]
 pub fn NotFoundPage() -> impl IntoView {
+    crate::app::set_title("Page not found");
     view! {
         <main class="center-page">
             <section class="card narrow">

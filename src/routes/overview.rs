@@ -11,6 +11,7 @@ use crate::connection::use_topic;
 /// The overview page.
 #[component]
 pub fn OverviewPage() -> impl IntoView {
+    crate::app::set_title("Overview");
     let conn = use_topic(Topic::System);
     let store = conn.store;
     let info = Memo::new(move |_| store.read().system.data.clone());
