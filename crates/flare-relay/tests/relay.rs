@@ -3,10 +3,12 @@
 
 mod relay {
     mod commands;
+    mod job_files;
     mod login;
     mod socket_auth;
     mod static_files;
     mod support;
     mod topics;
+    mod uploads;
     mod upstream;
 }

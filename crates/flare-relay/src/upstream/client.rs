@@ -55,12 +55,6 @@ impl Connector for FlareClient {
     }
 }
 
-fn not_yet(name: &str) -> FlareError {
-    FlareError::Unsupported {
-        message: format!("{name} is not available in flare-client yet"),
-    }
-}
-
 struct ClientSession(Session);
 
 impl UpstreamSession for ClientSession {
@@ -73,8 +67,7 @@ impl UpstreamSession for ClientSession {
         job_dir: &'a Path,
         submit_token: Option<&'a str>,
     ) -> BoxFuture<'a, Result<String, FlareError>> {
-        let _ = (job_dir, submit_token);
-        Box::pin(async { Err(not_yet("submit_job")) })
+        Box::pin(self.0.submit_job(job_dir, submit_token))
     }
 
     fn download_job<'a>(
@@ -83,8 +76,7 @@ impl UpstreamSession for ClientSession {
         dest_dir: &'a Path,
         components: bool,
     ) -> BoxFuture<'a, Result<PathBuf, FlareError>> {
-        let _ = (job_id, dest_dir, components);
-        Box::pin(async { Err(not_yet("download_job")) })
+        Box::pin(self.0.download_job(job_id, dest_dir, components))
     }
 
     fn is_closed(&self) -> bool {

@@ -69,6 +69,7 @@ impl TestRelay {
         let mut config = Config {
             console_dir: dist,
             audit_file: Some(dir.path().join("audit.jsonl")),
+            work_dir: Some(dir.path().join("work")),
             ..Config::default()
         };
         config.poll.system_secs = 0.1;
@@ -168,8 +169,13 @@ impl TestRelay {
     /// Logs in as `user` and opens a socket past the hello and the first upstream state.
     pub(crate) async fn tab(&self, user: &str) -> Tab {
         let cookie = self.login(user).await;
+        self.tab_for(&cookie).await
+    }
+
+    /// Opens a socket for an existing login past the hello and the first upstream state.
+    pub(crate) async fn tab_for(&self, cookie: &str) -> Tab {
         let mut tab = self
-            .connect(Some(&cookie), Some(&self.origin()))
+            .connect(Some(cookie), Some(&self.origin()))
             .await
             .expect("websocket");
         assert!(matches!(tab.next().await, ServerFrame::Hello { .. }));
@@ -181,6 +187,94 @@ impl TestRelay {
         ));
         tab
     }
+}
+
+impl TestRelay {
+    /// The folder uploads and downloads are unpacked in (`work_dir`).
+    pub(crate) fn work_dir(&self) -> PathBuf {
+        self.dir.path().join("work")
+    }
+
+    /// Everything under the work folder, relative, sorted.
+    pub(crate) fn work_entries(&self) -> Vec<String> {
+        fn walk(root: &std::path::Path, dir: &std::path::Path, out: &mut Vec<String>) {
+            let Ok(entries) = std::fs::read_dir(dir) else {
+                return;
+            };
+            for entry in entries.flatten() {
+                let path = entry.path();
+                let relative = path.strip_prefix(root).expect("inside");
+                out.push(relative.display().to_string());
+                if path.is_dir() {
+                    walk(root, &path, out);
+                }
+            }
+        }
+        let mut out = Vec::new();
+        let root = self.work_dir();
+        walk(&root, &root, &mut out);
+        out.sort();
+        out
+    }
+
+    /// `POST /api/upload` with a cookie and the relay's origin; the status and JSON body.
+    pub(crate) async fn upload(
+        &self,
+        cookie: Option<&str>,
+        path_and_query: &str,
+        content_type: &str,
+        body: impl Into<reqwest::Body>,
+    ) -> (reqwest::StatusCode, serde_json::Value) {
+        let mut request = reqwest::Client::new()
+            .post(self.url(path_and_query))
+            .header("origin", self.origin())
+            .header("content-type", content_type)
+            .body(body);
+        if let Some(cookie) = cookie {
+            request = request.header("cookie", cookie);
+        }
+        let response = request.send().await.expect("upload request");
+        let status = response.status();
+        let body = response.json().await.expect("a JSON body");
+        (status, body)
+    }
+
+    /// Uploads a zip as `cookie`'s login and returns the upload id.
+    pub(crate) async fn upload_zip(&self, cookie: &str, zip: Vec<u8>) -> String {
+        let (status, body) = self
+            .upload(Some(cookie), "/api/upload", "application/zip", zip)
+            .await;
+        assert_eq!(status, 200, "{body}");
+        body["upload_id"].as_str().expect("upload_id").to_owned()
+    }
+}
+
+/// A zip archive of `(name, content)` entries, deflated.
+pub(crate) fn zip_of(entries: &[(&str, &[u8])]) -> Vec<u8> {
+    use std::io::Write;
+    let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    for (name, content) in entries {
+        let options = zip::write::SimpleFileOptions::default()
+            .compression_method(zip::CompressionMethod::Deflated);
+        if name.ends_with('/') {
+            zip.add_directory(*name, options).expect("dir");
+        } else {
+            zip.start_file(*name, options).expect("entry");
+            zip.write_all(content).expect("write");
+        }
+    }
+    zip.finish().expect("finish").into_inner()
+}
+
+/// A small valid job as a zip: `hello-numpy/meta.json` and one app config.
+pub(crate) fn job_zip() -> Vec<u8> {
+    zip_of(&[
+        ("hello-numpy/meta.json", br#"{"name": "hello-numpy"}"#),
+        (
+            "hello-numpy/app/config/config_fed_server.json",
+            br#"{"format_version": 2}"#,
+        ),
+    ])
 }
 
 /// Polls `condition` every 20 ms until it holds, for at most 10 s.
