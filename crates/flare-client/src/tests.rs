@@ -5,6 +5,7 @@ mod actor;
 mod auth;
 mod codec;
 mod golden;
+mod jobzip;
 
 use std::path::PathBuf;
 
