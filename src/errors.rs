@@ -4,27 +4,43 @@ use flare_model::FlareError;
 
 use crate::api::sentence;
 
-/// A readable sentence or two for `error`, saying what to do where there is something to do.
-pub fn describe(error: &FlareError) -> String {
+/// An error worded for the screen: a short summary that says what to do, and the underlying
+/// message when the summary does not already carry it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Described {
+    pub summary: String,
+    pub detail: Option<String>,
+}
+
+/// Words `error` for a panel.
+pub fn describe(error: &FlareError) -> Described {
     let what = sentence(error.message());
-    match error {
+    let (summary, detail) = match error {
         FlareError::NoConnection { .. }
         | FlareError::SessionClosed { .. }
-        | FlareError::SessionExpired { .. } => format!(
-            "The relay cannot reach NVFlare: {what} It keeps retrying; check that the NVFlare server is running."
+        | FlareError::SessionExpired { .. } => (
+            "Cannot reach NVFlare. The relay keeps retrying; this panel updates by itself when \
+             the server is back."
+                .to_owned(),
+            Some(what),
         ),
-        FlareError::AuthorizationError { .. } => format!(
-            "NVFlare refused this for your identity: {what} Ask a project admin if you need this right."
+        FlareError::AuthorizationError { .. } => (
+            "NVFlare does not allow this for your identity. Ask a project admin if you need it."
+                .to_owned(),
+            Some(what),
         ),
-        FlareError::JobNotFound { .. } => {
-            format!("{what} It may have been deleted; pick one from the job list.")
-        }
-        FlareError::RateLimited { .. } => format!("{what} Wait a moment, then try again."),
-        FlareError::ReadOnlySession { .. } => {
-            format!("{what} This is a read-only session; sign in as an operator to change things.")
-        }
-        _ => what,
-    }
+        FlareError::JobNotFound { .. } => (
+            format!("{what} It may have been deleted; pick one from the job list."),
+            None,
+        ),
+        FlareError::RateLimited { .. } => (format!("{what} Wait a moment, then try again."), None),
+        FlareError::ReadOnlySession { .. } => (
+            format!("{what} This is a read-only session; sign in as an operator to change things."),
+            None,
+        ),
+        _ => (what, None),
+    };
+    Described { summary, detail }
 }
 
 #[cfg(test)]
@@ -37,12 +53,24 @@ mod tests {
             message: "no such job: abc".to_owned(),
         };
         assert_eq!(
-            describe(&e),
+            describe(&e).summary,
             "No such job: abc. It may have been deleted; pick one from the job list."
         );
+        let e = FlareError::NoConnection {
+            message: "connection refused".to_owned(),
+        };
+        let d = describe(&e);
+        assert!(d.summary.starts_with("Cannot reach NVFlare."));
+        assert_eq!(d.detail.as_deref(), Some("Connection refused."));
         let e = FlareError::InternalError {
             message: "boom".to_owned(),
         };
-        assert_eq!(describe(&e), "Boom.");
+        assert_eq!(
+            describe(&e),
+            Described {
+                summary: "Boom.".to_owned(),
+                detail: None
+            }
+        );
     }
 }

@@ -29,10 +29,12 @@ pub fn Card(
                 error
                     .get()
                     .map(|e| {
+                        let text = describe(&e);
                         view! {
-                            <p class="note note-error" role="alert">
-                                {describe(&e)}
-                            </p>
+                            <div class="note note-error" role="alert">
+                                <p>{text.summary}</p>
+                                {text.detail.map(|d| view! { <p class="note-detail">{d}</p> })}
+                            </div>
                         }
                     })
             }}

@@ -136,9 +136,11 @@ pub fn JobDetailView(#[prop(into)] detail: Signal<JobDetail>) -> impl IntoView {
                                 view! {
                                     <li>
                                         <StatusBadge status=change.status.clone() />
+                                        " "
                                         <time datetime=at.to_string()>
                                             {local_datetime(at as f64)}
                                         </time>
+                                        " "
                                         <span class="muted">
                                             {move || ago(clock.now().saturating_sub(at))}
                                         </span>

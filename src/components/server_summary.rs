@@ -27,12 +27,7 @@ pub fn ServerSummary(
             format!("{} ({})", local_datetime(ms), ago(age))
         })
     };
-    let running = move || {
-        info.read()
-            .as_ref()
-            .map(|i| i.job_info.clone())
-            .unwrap_or_default()
-    };
+    let running = move || info.read().as_ref().map(|i| i.job_info.clone());
     view! {
         <dl class="meta">
             <dt>"Status"</dt>
@@ -65,7 +60,9 @@ pub fn ServerSummary(
             <dt>"Running jobs"</dt>
             <dd>
                 {move || {
-                    let jobs = running();
+                    let Some(jobs) = running() else {
+                        return view! { "…" }.into_any();
+                    };
                     if jobs.is_empty() {
                         view! { <span class="muted">"none"</span> }.into_any()
                     } else {

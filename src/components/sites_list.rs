@@ -11,6 +11,9 @@ use crate::time::use_clock;
 pub fn SitesList(
     #[prop(into)] sites: Signal<Vec<ClientInfo>>,
     #[prop(into)] loaded: Signal<bool>,
+    /// True while the system view cannot be polled (the server panel says why).
+    #[prop(optional, into)]
+    unavailable: Signal<bool>,
 ) -> impl IntoView {
     let clock = use_clock();
     let sorted = Memo::new(move |_| {
@@ -51,7 +54,16 @@ pub fn SitesList(
             />
         </ul>
         {move || {
-            if !loaded.get() {
+            if !loaded.get() && unavailable.get() {
+                Some(
+                    view! {
+                        <p class="empty muted">
+                            "Sites are unknown while NVFlare cannot be reached (see Server)."
+                        </p>
+                    }
+                        .into_any(),
+                )
+            } else if !loaded.get() {
                 Some(view! { <p class="empty muted">"Loading sites…"</p> }.into_any())
             } else if sorted.read().is_empty() {
                 Some(

@@ -26,6 +26,7 @@ pub fn OverviewPage() -> impl IntoView {
             .unwrap_or_default()
     });
     let loaded = Signal::derive(move || info.read().is_some());
+    let unavailable = Signal::derive(move || error.read().is_some());
     let site_count = Signal::derive(move || {
         let n = sites.read().len();
         if loaded.get() {
@@ -42,8 +43,14 @@ pub fn OverviewPage() -> impl IntoView {
             <Card title="Server" fresh_ms=fresh interval_ms=interval error>
                 <ServerSummary info version />
             </Card>
-            <Card title="Sites" fresh_ms=fresh interval_ms=interval error aside=site_count>
-                <SitesList sites loaded />
+            <Card
+                title="Sites"
+                fresh_ms=fresh
+                interval_ms=interval
+                error=Signal::derive(|| None)
+                aside=site_count
+            >
+                <SitesList sites loaded unavailable />
             </Card>
         </div>
     }
