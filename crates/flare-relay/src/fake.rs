@@ -202,8 +202,8 @@ impl FakeNvflare {
         Ok(job_id)
     }
 
-    /// Writes a job's files as `download_job` leaves them: `<dest>/<job_id>/` with `meta.json`,
-    /// `workspace/` (server and site folders) and `job/`; components: `ERRORLOG_site-1`.
+    /// Writes a job's files as NVFlare 2.9's `download_job` leaves them: `<dest>/<job_id>/` with
+    /// `meta.json`, `job/<name>/` and the server's run `workspace/`; components: `ERRORLOG_site-1`.
     fn download(
         &self,
         epoch: u64,
@@ -248,11 +248,12 @@ impl FakeNvflare {
         let written = if components {
             write("ERRORLOG_site-1", "no errors\n")
         } else {
+            let name = &meta.name;
             write("meta.json", &meta_json)
+                .and_then(|()| write(&format!("job/{name}/meta.json"), "{}"))
+                .and_then(|()| write("workspace/app_server/config/config_fed_server.json", "{}"))
                 .and_then(|()| write("workspace/log.txt", "server log\n"))
-                .and_then(|()| write("workspace/site-1/log.txt", "site-1 log\n"))
-                .and_then(|()| write("workspace/site-2/log.txt", "site-2 log\n"))
-                .and_then(|()| write("job/meta.json", &meta_json))
+                .and_then(|()| write("workspace/models/server.npy", "model"))
         };
         written.map_err(|e| FlareError::InternalError {
             message: format!("the fake cannot write the download: {e}"),

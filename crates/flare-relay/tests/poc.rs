@@ -8,8 +8,8 @@ use std::time::Duration;
 use argon2::password_hash::{PasswordHasher, SaltString};
 use argon2::{Algorithm, Argon2, Params, Version};
 use flare_model::{
-    ClientBody, ClientFrame, Command, Event, FlareError, LinkState, MutateCommand, ReadCommand,
-    Reply, Role, ServerFrame, Topic, TopicData, TopicDelta,
+    ClientBody, ClientFrame, Command, Event, FlareError, LinkState, ListJobsFilter, MutateCommand,
+    ReadCommand, Reply, Role, ServerFrame, Topic, TopicData, TopicDelta,
 };
 use flare_poc::Poc;
 use flare_relay::AppState;
@@ -40,6 +40,7 @@ async fn start_relay(poc: &Poc) -> (SocketAddr, tempfile::TempDir) {
     let dir = tempfile::tempdir().expect("tempdir");
     let mut config = Config {
         console_dir: dir.path().to_owned(),
+        work_dir: Some(dir.path().join("work")),
         ..Config::default()
     };
     config.poll.job_secs = 0.5;
@@ -61,6 +62,12 @@ async fn start_relay(poc: &Poc) -> (SocketAddr, tempfile::TempDir) {
 }
 
 async fn open(addr: SocketAddr, user: &str) -> Socket {
+    let cookie = login(addr, user).await;
+    connect(addr, &cookie).await
+}
+
+/// Logs in; returns the `flare_session=...` cookie pair.
+async fn login(addr: SocketAddr, user: &str) -> String {
     let response = reqwest::Client::new()
         .post(format!("http://{addr}/api/login"))
         .json(&serde_json::json!({"user": user, "password": PASSWORD}))
@@ -75,11 +82,16 @@ async fn open(addr: SocketAddr, user: &str) -> Socket {
         body["identity"], ADMIN,
         "the identity is the kit's certificate CN"
     );
+    cookie
+}
+
+/// Opens `/ws` for a login.
+async fn connect(addr: SocketAddr, cookie: &str) -> Socket {
     let mut request = format!("ws://{addr}/ws")
         .into_client_request()
         .expect("request");
     let headers = request.headers_mut();
-    headers.insert("cookie", HeaderValue::from_str(&cookie).expect("cookie"));
+    headers.insert("cookie", HeaderValue::from_str(cookie).expect("cookie"));
     let origin = format!("http://127.0.0.1:{}", addr.port());
     headers.insert("origin", HeaderValue::from_str(&origin).expect("origin"));
     tokio_tungstenite::connect_async(request)
@@ -228,5 +240,188 @@ async fn relay_drives_a_real_poc_through_flare_client() {
     assert_eq!(
         message,
         "viewer sessions are read-only: abort_job was refused"
+    );
+}
+
+async fn command(socket: &mut Socket, id: u64, command: impl Into<Command>) -> ServerFrame {
+    send(socket, id, ClientBody::Command(command.into())).await;
+    reply(socket, id).await
+}
+
+/// Uploads a zip over HTTP as a login; the status and JSON body.
+async fn upload(addr: SocketAddr, cookie: &str, zip: Vec<u8>) -> (u16, serde_json::Value) {
+    let response = reqwest::Client::new()
+        .post(format!("http://{addr}/api/upload?name=hello-numpy.zip"))
+        .header("cookie", cookie)
+        .header("origin", format!("http://127.0.0.1:{}", addr.port()))
+        .header("content-type", "application/zip")
+        .body(zip)
+        .send()
+        .await
+        .expect("upload");
+    let status = response.status().as_u16();
+    (status, response.json().await.expect("json"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_uploaded_job_is_submitted_once_per_token_runs_and_downloads_as_one_zip() {
+    let poc = tokio::task::spawn_blocking(Poc::shared).await.expect("poc");
+    let (addr, dir) = start_relay(poc).await;
+    let cookie = login(addr, "operator").await;
+
+    // The repo's hello-numpy job, zipped as a browser would send it.
+    let zip_path = dir.path().join("hello-numpy.zip");
+    flare_relay::transfers::zip_folder(&Poc::hello_numpy_dir(), "hello-numpy", &zip_path)
+        .expect("zip the job");
+    let (status, body) = upload(addr, &cookie, std::fs::read(&zip_path).expect("zip")).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["folder_name"], "hello-numpy");
+    assert_eq!(body["files"], 3);
+    let upload_id = body["upload_id"].as_str().expect("upload id").to_owned();
+
+    // Submitting twice with one token makes one job.
+    let token = format!(
+        "relay-poc:{}",
+        flare_relay::transfers::random_id().expect("id")
+    );
+    let mut socket = connect(addr, &cookie).await;
+    let submit = MutateCommand::SubmitJob {
+        upload_id: upload_id.clone(),
+        submit_token: Some(token.clone()),
+    };
+    let ServerFrame::Ok {
+        ok: Reply::JobId(job_id),
+        ..
+    } = command(&mut socket, 1, submit.clone()).await
+    else {
+        panic!("submit_job must answer a job id");
+    };
+    let ServerFrame::Ok {
+        ok: Reply::JobId(again),
+        ..
+    } = command(&mut socket, 2, submit).await
+    else {
+        panic!("the retried submit_job must answer a job id");
+    };
+    assert_eq!(again, job_id, "the same token gives the same job");
+    let by_token = ReadCommand::ListJobs(ListJobsFilter {
+        submit_token: Some(token.clone()),
+        ..ListJobsFilter::default()
+    });
+    let ServerFrame::Ok {
+        ok: Reply::Jobs(jobs),
+        ..
+    } = command(&mut socket, 3, by_token).await
+    else {
+        panic!("list_jobs must answer jobs");
+    };
+    let ids: Vec<&str> = jobs.iter().map(|j| j.job_id.as_str()).collect();
+    assert_eq!(ids, [job_id.as_str()], "exactly one job for the token");
+
+    // It runs to completion.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(240);
+    let mut id = 10;
+    loop {
+        id += 1;
+        let meta = ReadCommand::GetJobMeta {
+            job_id: job_id.clone(),
+        };
+        let ServerFrame::Ok {
+            ok: Reply::JobMeta(meta),
+            ..
+        } = command(&mut socket, id, meta).await
+        else {
+            panic!("get_job_meta must answer the meta");
+        };
+        if meta.status.starts_with("FINISHED") {
+            assert_eq!(meta.status, "FINISHED:COMPLETED");
+            assert_eq!(meta.name, "hello-numpy");
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the job did not finish: {}",
+            meta.status
+        );
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+
+    // Its result comes back through /api/download as one zip.
+    let download = ReadCommand::DownloadJobResult {
+        job_id: job_id.clone(),
+    };
+    let ServerFrame::Ok {
+        ok:
+            Reply::Download {
+                download_id,
+                file_name,
+                size,
+            },
+        ..
+    } = command(&mut socket, 100, download).await
+    else {
+        panic!("download_job_result must answer a download");
+    };
+    assert_eq!(file_name, format!("{job_id}.zip"));
+    let response = reqwest::Client::new()
+        .get(format!("http://{addr}/api/download/{download_id}"))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .expect("download");
+    assert_eq!(response.status(), 200);
+    assert_eq!(
+        response.headers()["content-length"],
+        size.to_string().as_str()
+    );
+    let bytes = response.bytes().await.expect("body");
+    assert_eq!(bytes.len() as u64, size);
+    let archive = zip::ZipArchive::new(std::io::Cursor::new(bytes)).expect("a readable zip");
+    let names: Vec<String> = archive.file_names().map(str::to_owned).collect();
+    let has = |suffix: &str| names.iter().any(|n| n == &format!("{job_id}/{suffix}"));
+    assert!(has("meta.json"), "{names:?}");
+    assert!(has("job/hello-numpy/meta.json"), "{names:?}");
+    // NVFlare 2.9 keeps the server's run workspace with the job; site workspaces stay on the
+    // sites (their logs come back only as components when the sites stream them).
+    for entry in [
+        "workspace/app_server/config/config_fed_server.json",
+        "workspace/models/server.npy",
+        "workspace/log.txt",
+    ] {
+        assert!(has(entry), "{entry} in {names:?}");
+    }
+
+    // An archive that tries to escape is refused and writes nothing outside its folder.
+    let evil = dir.path().join("evil.zip");
+    {
+        use std::io::Write;
+        let mut zip = zip::ZipWriter::new(std::fs::File::create(&evil).expect("create"));
+        let options = zip::write::SimpleFileOptions::default();
+        zip.start_file("hello-numpy/meta.json", options)
+            .expect("entry");
+        zip.write_all(b"{}").expect("write");
+        zip.start_file("../evil", options).expect("entry");
+        zip.write_all(b"pwned").expect("write");
+        zip.finish().expect("finish");
+    }
+    let (status, body) = upload(addr, &cookie, std::fs::read(&evil).expect("zip")).await;
+    assert_eq!(status, 400, "{body}");
+    assert!(
+        body["error"]
+            .as_str()
+            .expect("error")
+            .contains("\"../evil\" has a '..' component"),
+        "{body}"
+    );
+    let work = dir.path().join("work");
+    assert!(!work.join("evil").exists() && !dir.path().join("evil").exists());
+    let left: Vec<_> = std::fs::read_dir(&work)
+        .expect("work folder")
+        .map(|e| e.expect("entry").file_name())
+        .collect();
+    assert_eq!(
+        left.len(),
+        2,
+        "only the hello-numpy upload and the download remain: {left:?}"
     );
 }

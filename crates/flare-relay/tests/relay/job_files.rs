@@ -255,20 +255,20 @@ async fn a_result_download_round_trips_as_one_zip() {
     assert_eq!(
         names,
         [
-            "job-1/job/meta.json",
+            "job-1/job/hello-numpy/meta.json",
             "job-1/meta.json",
+            "job-1/workspace/app_server/config/config_fed_server.json",
             "job-1/workspace/log.txt",
-            "job-1/workspace/site-1/log.txt",
-            "job-1/workspace/site-2/log.txt",
+            "job-1/workspace/models/server.npy",
         ]
     );
     let mut log = String::new();
     archive
-        .by_name("job-1/workspace/site-1/log.txt")
+        .by_name("job-1/workspace/log.txt")
         .expect("entry")
         .read_to_string(&mut log)
         .expect("read");
-    assert_eq!(log, "site-1 log\n");
+    assert_eq!(log, "server log\n");
 
     // The same download can be fetched again until it expires (a retried browser download).
     let again = reqwest::Client::new()

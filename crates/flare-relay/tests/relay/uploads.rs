@@ -366,3 +366,46 @@ async fn uploads_per_login_are_capped() {
     let other = relay.login(OPERATOR).await;
     relay.upload_zip(&other, job_zip()).await;
 }
+
+#[tokio::test]
+async fn uploads_are_not_held_to_the_small_api_body_limit() {
+    let relay = TestRelay::start().await;
+    let cookie = relay.login(OPERATOR).await;
+    // 2 MiB that do not compress: far above the 16 KiB other API bodies may have.
+    let mut noise = vec![0u8; 2 * 1024 * 1024];
+    let mut x = 0x2545_f491_u32;
+    for byte in &mut noise {
+        x ^= x << 13;
+        x ^= x >> 17;
+        x ^= x << 5;
+        *byte = x as u8;
+    }
+    let zip = zip_of(&[("job/meta.json", b"{}"), ("job/weights.bin", &noise)]);
+    assert!(zip.len() > 2 * 1024 * 1024);
+    let (status, body) = relay
+        .upload(Some(&cookie), "/api/upload", "application/zip", zip)
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["bytes"], 2 + 2 * 1024 * 1024);
+
+    let form = reqwest::multipart::Form::new()
+        .part(
+            "file",
+            reqwest::multipart::Part::bytes(b"{}".to_vec()).file_name("job/meta.json"),
+        )
+        .part(
+            "file",
+            reqwest::multipart::Part::bytes(noise).file_name("job/weights.bin"),
+        );
+    let response = reqwest::Client::new()
+        .post(relay.url("/api/upload"))
+        .header("origin", relay.origin())
+        .header("cookie", &cookie)
+        .multipart(form)
+        .send()
+        .await
+        .expect("upload");
+    assert_eq!(response.status(), StatusCode::OK);
+    let body: Value = response.json().await.expect("json");
+    assert_eq!(body["bytes"], 2 + 2 * 1024 * 1024);
+}
