@@ -697,13 +697,16 @@ async fn mutate(s: &Session, c: &MutateCommand) -> Result<Reply, FlareError> {
         MutateCommand::AbortJob { job_id } => {
             require_job_id(job_id)?;
             // `abort_job` is retried on connection failure, 3 attempts in all, backing off
-            // 0.5 s and 1 s (`_CONNECTION_RETRY_COMMANDS`).
+            // 0.5 s and 1 s (`_CONNECTION_RETRY_COMMANDS`). Python's "connection failure" is the
+            // server not answering in time, which this client reports as `NoReply`.
             let parts = ["abort_job".to_owned(), job_id.clone()];
             let mut attempt = 0;
             let r = loop {
                 attempt += 1;
                 match s.checked(&parts, true).await {
-                    Err(FlareError::NoConnection { message }) if attempt < 3 && !s.is_closed() => {
+                    Err(FlareError::NoConnection { message } | FlareError::NoReply { message })
+                        if attempt < 3 && !s.is_closed() =>
+                    {
                         tracing::warn!("abort_job {job_id}: {message}; retrying");
                         tokio::time::sleep(Duration::from_millis(500 * attempt)).await;
                     }

@@ -2,6 +2,10 @@
 //! mutual TLS (`http` scheme), authenticates like `flare_api.new_secure_session`, and runs typed
 //! [`flare_model::Command`]s, returning typed [`flare_model::Reply`] values.
 //!
+//! Job files move outside `execute`: [`Session::submit_job`] / [`Session::submit_job_zip`] sign,
+//! zip and upload a job; [`Session::download_job`] / [`Session::download_job_with`] fetch a
+//! result or its components (unzipped as Python does, or raw).
+//!
 //! ```no_run
 //! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
 //! use flare_client::{AdminKit, Session};
