@@ -377,6 +377,35 @@ mod tests {
     }
 
     #[test]
+    fn example_job_file_settings_parse_when_uncommented() {
+        let text = include_str!("../relay.example.toml")
+            .replace("$argon2id$v=19$...", HASH)
+            .replace("# job_library", "job_library")
+            .replace("# work_dir", "work_dir")
+            .replace("# [limits]", "[limits]")
+            .replace("# max_upload", "max_upload")
+            .replace("# upload_ttl", "upload_ttl")
+            .replace("# download_ttl", "download_ttl");
+        let mut config = Config::parse(&text).expect("example parses");
+        config.validate().expect("example validates");
+        config.resolve_paths(Path::new("/etc/flare"));
+        assert_eq!(
+            config.job_library,
+            Some(PathBuf::from("/etc/flare/../../jobs"))
+        );
+        assert_eq!(config.work_dir, Some(PathBuf::from("/etc/flare/work")));
+        let limits = &config.limits;
+        assert_eq!(limits.max_upload_bytes, 256 * 1024 * 1024);
+        assert_eq!(limits.max_upload_extracted_bytes, 1024 * 1024 * 1024);
+        assert_eq!(limits.max_upload_entries, 10_000);
+        assert_eq!(limits.upload_ttl_secs, Limits::default().upload_ttl_secs);
+
+        let zero = Config::parse("[limits]\nmax_upload_entries = 0\n").expect("parses");
+        let err = zero.validate().expect_err("zero entries");
+        assert!(err.to_string().contains("max_upload_entries"), "{err}");
+    }
+
+    #[test]
     fn non_loopback_without_tls_is_refused() {
         let config = Config::parse("listen = \"0.0.0.0:8080\"").expect("parses");
         let err = config.validate().expect_err("must refuse");

@@ -20,6 +20,9 @@ use serde_json::json;
 use tokio::io::AsyncWriteExt;
 use tokio_util::io::ReaderStream;
 
+use crate::audit::AuditRecord;
+use crate::auth::LoginSession;
+use crate::hub::now_ms;
 use crate::origin;
 use crate::routes::error;
 use crate::state::AppState;
@@ -55,13 +58,9 @@ pub async fn handler(
         return refuse(&mut stream, StatusCode::FORBIDDEN, &e.to_string()).await;
     }
     if login.user.role != Role::Operator {
-        tracing::info!(target: "audit", user = %login.user.name, "upload refused: viewer");
-        return refuse(
-            &mut stream,
-            StatusCode::FORBIDDEN,
-            "viewers cannot upload jobs: log in as an operator to upload and submit",
-        )
-        .await;
+        let message = "viewers cannot upload jobs: log in as an operator to upload and submit";
+        audit(&state, &login, "refused", Some(message));
+        return refuse(&mut stream, StatusCode::FORBIDDEN, message).await;
     }
     let Ok(Query(params)) = params else {
         return refuse(
@@ -167,10 +166,10 @@ pub async fn handler(
         }
     };
     tracing::info!(
-        target: "audit", user = %login.user.name, identity = %login.user.identity,
-        upload_id = %upload_id, folder = %folder_name, files = unpacked.files,
-        bytes = unpacked.bytes, "upload"
+        user = %login.user.name, upload_id = %upload_id, folder = %folder_name,
+        files = unpacked.files, bytes = unpacked.bytes, "upload stored"
     );
+    audit(&state, &login, "ok", None);
     Json(json!({
         "upload_id": upload_id,
         "folder_name": folder_name,
@@ -178,6 +177,21 @@ pub async fn handler(
         "bytes": unpacked.bytes,
     }))
     .into_response()
+}
+
+/// Records an upload (or its refusal) in the audit trail as the `upload_job` action.
+fn audit(state: &AppState, login: &LoginSession, outcome: &str, message: Option<&str>) {
+    let user = &login.user;
+    state.audit.record(&AuditRecord {
+        at_ms: now_ms(),
+        user: &user.name,
+        role: user.role,
+        identity: &user.identity,
+        study: &user.study,
+        command: "upload_job",
+        outcome,
+        message,
+    });
 }
 
 fn too_large(cap: u64) -> String {

@@ -47,6 +47,11 @@ async fn a_zip_with_one_job_folder_is_accepted() {
         !entries.iter().any(|e| e.ends_with("body")),
         "the raw body is deleted: {entries:?}"
     );
+    let audit = relay.audit_lines();
+    assert_eq!(audit.len(), 1, "{audit:?}");
+    assert_eq!(audit[0]["command"], "upload_job");
+    assert_eq!(audit[0]["user"], OPERATOR);
+    assert_eq!(audit[0]["outcome"], "ok");
 }
 
 #[tokio::test]
@@ -308,6 +313,16 @@ async fn viewers_strangers_and_foreign_origins_cannot_upload() {
     assert_eq!(
         body["error"],
         "viewers cannot upload jobs: log in as an operator to upload and submit"
+    );
+    let audit = relay.audit_lines();
+    assert_eq!(audit.len(), 1, "{audit:?}");
+    assert_eq!(
+        (
+            &audit[0]["user"],
+            &audit[0]["command"],
+            &audit[0]["outcome"]
+        ),
+        (&VIEWER.into(), &"upload_job".into(), &"refused".into())
     );
 
     let (status, body) = relay
