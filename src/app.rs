@@ -25,9 +25,11 @@ pub fn App() -> impl IntoView {
     let auth = RwSignal::new(Auth::Checking);
     provide_context(auth);
     provide_context(Clock::start());
-    let current = theme::initial();
-    theme::apply(current, false);
-    provide_context(RwSignal::new(current));
+    // Without a stored choice the stylesheet follows the system preference, also when it changes.
+    if let Some(chosen) = theme::stored() {
+        theme::apply(chosen, false);
+    }
+    provide_context(RwSignal::new(theme::initial()));
     check_session(auth);
 
     view! {

@@ -434,6 +434,77 @@ mod tests {
         );
     }
 
+    const HELLO: &str = r#"{"hello":{"protocol":1,"role":"operator","user":"u","identity":"admin@nvidia.com","study":"default","relay_version":"0"}}"#;
+
+    /// Gives the connection a fresh outbox, as a new socket does, and returns its receiving end.
+    fn new_socket(conn: Connection) -> mpsc::UnboundedReceiver<String> {
+        let (tx, rx) = mpsc::unbounded();
+        conn.inner.update_value(|i| {
+            i.tx = Some(tx);
+            i.ready = false;
+        });
+        rx
+    }
+
+    fn drain(rx: &mut mpsc::UnboundedReceiver<String>) -> Vec<String> {
+        std::iter::from_fn(|| rx.try_recv().ok()).collect()
+    }
+
+    #[test]
+    fn every_watched_topic_is_resubscribed_after_each_hello() {
+        let conn = Connection::new(RwSignal::new(Auth::Checking));
+        let job = Topic::Job {
+            job_id: "j1".to_owned(),
+        };
+        let mut rx = new_socket(conn);
+        conn.subscribe(Topic::Jobs);
+        conn.subscribe(Topic::Jobs);
+        conn.subscribe(job.clone());
+        assert!(
+            drain(&mut rx).is_empty(),
+            "nothing goes out before the hello"
+        );
+
+        conn.handle_text(HELLO);
+        assert_eq!(
+            drain(&mut rx),
+            [
+                r#"{"id":1,"subscribe":"jobs"}"#,
+                r#"{"id":2,"subscribe":{"job":{"job_id":"j1"}}}"#
+            ]
+        );
+
+        // The socket drops; a new one gets the same topics again.
+        let mut rx = new_socket(conn);
+        conn.handle_text(HELLO);
+        assert_eq!(drain(&mut rx).len(), 2);
+
+        // Two views watch jobs: only the last one to leave unsubscribes.
+        conn.unsubscribe(&Topic::Jobs);
+        assert!(drain(&mut rx).is_empty());
+        conn.unsubscribe(&Topic::Jobs);
+        assert_eq!(drain(&mut rx), [r#"{"id":5,"unsubscribe":"jobs"}"#]);
+    }
+
+    #[test]
+    fn a_refused_subscription_lands_on_its_panel() {
+        let conn = Connection::new(RwSignal::new(Auth::Checking));
+        let mut rx = new_socket(conn);
+        conn.handle_text(HELLO);
+        conn.subscribe(Topic::Job {
+            job_id: "gone".to_owned(),
+        });
+        assert_eq!(drain(&mut rx).len(), 1);
+        conn.handle_text(
+            r#"{"id":1,"error":{"kind":"job_not_found","message":"no such job: gone"}}"#,
+        );
+        let store = conn.store.get_untracked();
+        assert!(matches!(
+            store.job["gone"].error,
+            Some(flare_model::FlareError::JobNotFound { .. })
+        ));
+    }
+
     #[test]
     fn subscribe_frames_match_the_wire() {
         assert_eq!(

@@ -3,6 +3,7 @@
 use std::cmp::Ordering;
 
 use flare_model::JobSummary;
+use leptos::prelude::RwSignal;
 
 use crate::status::status_matches;
 
@@ -25,6 +26,22 @@ impl JobFilter {
         (name.is_empty() || job.job_name.to_lowercase().contains(&name))
             && (id.is_empty() || job.job_id.to_lowercase().starts_with(&id))
             && status_matches(&job.status, &self.status)
+    }
+}
+
+/// The jobs list's filter and sort, kept for the session so they survive a visit to a job.
+#[derive(Clone, Copy, Debug)]
+pub struct JobsView {
+    pub filter: RwSignal<JobFilter>,
+    pub sort: RwSignal<Sort>,
+}
+
+impl Default for JobsView {
+    fn default() -> Self {
+        JobsView {
+            filter: RwSignal::new(JobFilter::default()),
+            sort: RwSignal::new(Sort::default()),
+        }
     }
 }
 

@@ -41,12 +41,16 @@ fn storage() -> Option<web_sys::Storage> {
     web_sys::window()?.local_storage().ok().flatten()
 }
 
-/// The stored choice, else the system's `prefers-color-scheme`.
-pub fn initial() -> Theme {
-    if let Some(theme) = storage()
+/// The theme the user chose earlier, if any.
+pub fn stored() -> Option<Theme> {
+    storage()
         .and_then(|s| s.get_item(STORAGE_KEY).ok().flatten())
         .and_then(|w| Theme::parse(&w))
-    {
+}
+
+/// The stored choice, else the system's `prefers-color-scheme`.
+pub fn initial() -> Theme {
+    if let Some(theme) = stored() {
         return theme;
     }
     let prefers_dark = web_sys::window()

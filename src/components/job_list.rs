@@ -5,7 +5,7 @@ use leptos::prelude::*;
 
 use crate::components::job_filters::JobFilters;
 use crate::components::jobs_table::JobsTable;
-use crate::job_query::{JobFilter, Sort, visible_jobs};
+use crate::job_query::{JobFilter, JobsView, visible_jobs};
 
 /// Filters + table over `jobs`; `loaded` is false until the first snapshot.
 #[component]
@@ -13,8 +13,7 @@ pub fn JobList(
     #[prop(into)] jobs: Signal<Vec<JobSummary>>,
     #[prop(into)] loaded: Signal<bool>,
 ) -> impl IntoView {
-    let filter = RwSignal::new(JobFilter::default());
-    let sort = RwSignal::new(Sort::default());
+    let JobsView { filter, sort } = use_context::<JobsView>().unwrap_or_default();
     let rows = Memo::new(move |_| jobs.with(|all| visible_jobs(all, &filter.read(), sort.get())));
     let total = move || jobs.with(Vec::len);
     let empty = move || {

@@ -9,6 +9,8 @@ use leptos_router::hooks::{use_location, use_navigate};
 use crate::api::{self, ApiError, Auth, SessionInfo};
 use crate::components::app_header::AppHeader;
 use crate::connection::Connection;
+use crate::job_query::JobsView;
+use flare_model::PROTOCOL_VERSION;
 
 /// Asks the relay who is signed in and records the answer in `auth`.
 pub fn check_session(auth: RwSignal<Auth>) {
@@ -89,6 +91,20 @@ fn SignedIn(session: SessionInfo) -> impl IntoView {
     provide_context(conn);
     conn.start();
     on_cleanup(move || conn.close());
+    provide_context(JobsView::default());
+    let mismatch = move || {
+        conn.hello.with(|h| {
+            h.as_ref()
+                .filter(|h| h.protocol != PROTOCOL_VERSION)
+                .map(|h| {
+                    format!(
+                        "This page speaks protocol {PROTOCOL_VERSION} but the relay speaks {}. \
+                         Reload the page to get the console that matches the relay.",
+                        h.protocol
+                    )
+                })
+        })
+    };
     let footer = move || {
         conn.hello.with(|h| {
             h.as_ref().map(|h| {
@@ -102,6 +118,16 @@ fn SignedIn(session: SessionInfo) -> impl IntoView {
     view! {
         <AppHeader session />
         <main id="main" class="page" tabindex="-1">
+            {move || {
+                mismatch()
+                    .map(|m| {
+                        view! {
+                            <p class="note note-error banner" role="alert">
+                                {m}
+                            </p>
+                        }
+                    })
+            }}
             <Outlet />
         </main>
         <footer class="footer muted">{footer}</footer>
