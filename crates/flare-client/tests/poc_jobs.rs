@@ -157,8 +157,27 @@ async fn finished_job() -> &'static str {
     .await
 }
 
-/// One long hello-numpy job (many rounds, 1 s per round per site) that stays running. It is left
-/// running: the POC started for this test process is stopped when the process exits.
+/// How many tests use [`running_job`]; the last one to finish aborts it, so a POC shared with other
+/// test binaries is not kept busy for minutes.
+const RUNNING_JOB_USERS: usize = 2;
+
+/// Called by each user of [`running_job`] when done with it.
+async fn release_running_job(s: &Session, job_id: &str) {
+    static DONE: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    if DONE.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1 == RUNNING_JOB_USERS {
+        run(
+            s,
+            MutateCommand::AbortJob {
+                job_id: job_id.to_owned(),
+            },
+        )
+        .await
+        .expect("abort the long job");
+    }
+}
+
+/// One long hello-numpy job (many rounds, 1 s per round per site) that stays running until its
+/// last user releases it.
 async fn running_job() -> &'static str {
     static JOB: OnceCell<String> = OnceCell::const_new();
     JOB.get_or_init(|| async {
@@ -279,6 +298,7 @@ async fn download_of_a_running_job_is_job_not_done_and_of_an_unknown_job_is_job_
         0,
         "failed downloads leave nothing behind"
     );
+    release_running_job(&s, id).await;
     s.close().await;
 }
 
@@ -591,6 +611,7 @@ async fn a_running_job_reports_stats_errors_and_accepts_log_config_and_app_comma
         matches!(err, FlareError::InvalidArgument { .. }),
         "got {err:?}"
     );
+    release_running_job(&s, &id).await;
     s.close().await;
 }
 
