@@ -41,9 +41,12 @@ impl<T> Panel<T> {
     fn stamp(&mut self, now_ms: u64) {
         if let Some(prev) = self.fresh_ms {
             let gap = now_ms.saturating_sub(prev);
-            // Ignore bursts (a snapshot right after a delta); clamp to a sane band.
+            // Ignore bursts (a snapshot right after a delta). Learn a slower interval at most twice
+            // as fast per stamp, so one long gap (a reconnect) does not hide staleness for long.
             if gap >= 250 {
-                self.interval_ms = gap.clamp(500, 60_000);
+                self.interval_ms = gap
+                    .min(self.interval_ms.saturating_mul(2))
+                    .clamp(500, 60_000);
             }
         }
         self.fresh_ms = Some(now_ms);
@@ -443,6 +446,25 @@ mod tests {
             store.upstream.as_ref().unwrap().state,
             LinkState::Reconnecting
         );
+    }
+
+    #[test]
+    fn poll_interval_is_learned_from_stamps_without_jumping_on_a_long_gap() {
+        let mut store = Store::default();
+        store.apply(jobs_snapshot(vec![]), 0);
+        let unchanged = || Event::Delta {
+            topic: Topic::Jobs,
+            delta: TopicDelta::Unchanged,
+            at_ms: 0,
+        };
+        store.apply(unchanged(), 1_000);
+        assert_eq!(store.jobs.interval_ms, 1_000);
+        // A reconnect after 30 s only doubles the estimate...
+        store.apply(jobs_snapshot(vec![]), 31_000);
+        assert_eq!(store.jobs.interval_ms, 2_000);
+        // ...and the next regular tick brings it back.
+        store.apply(unchanged(), 32_000);
+        assert_eq!(store.jobs.interval_ms, 1_000);
     }
 
     #[test]
