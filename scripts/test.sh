@@ -73,8 +73,10 @@ start_test_poc() {
     poc_start "$TEST_POC"
 }
 
+poc_ready=""
 wait_test_poc() {
-    poc_wait_sites "$TEST_POC" 180
+    [[ -n "$poc_started" ]] || return 1
+    poc_wait_sites "$TEST_POC" 180 && poc_ready=1
 }
 
 build_relay() {
@@ -106,13 +108,16 @@ step "build the console (trunk build --release)" build_console
 step "build the relay (cargo build -p flare-relay)" build_relay
 step "wait for the test POC's sites" wait_test_poc
 
-# Every test binary shares this POC, relay binary and console build.
-export FLARE_TEST_POC_DIR="$TEST_POC"
+# Every test binary shares this POC (if it came up; flare-poc otherwise starts its own per test
+# process), this relay binary and this console build.
+if [[ -n "$poc_ready" ]]; then
+    export FLARE_TEST_POC_DIR="$TEST_POC"
+fi
 export FLARE_RELAY_BIN="$TARGET_DIR/debug/flare-relay"
 export FLARE_CONSOLE_DIST="$ROOT/dist"
 export FLARE_E2E_LOG_DIR="$LOGS"
 step "cargo test --workspace (unit, integration, end-to-end)" \
-    cargo test --locked --offline --workspace
+    cargo test --locked --offline --workspace --no-fail-fast
 step "in-browser console tests (wasm-bindgen-test, headless Chromium)" wasm_browser_tests
 
 summary
