@@ -37,25 +37,27 @@ elif [[ "$(wasm-bindgen --version 2>/dev/null)" != "wasm-bindgen $WB_VERSION" ||
     cargo install wasm-bindgen-cli --version "=$WB_VERSION" --force
 fi
 
+# Debian packages: the headless browser and its driver for the browser tests, brotli for size
+# checks, and npm / python3-venv for the project-local tools below.
+missing=()
+command -v chromium >/dev/null || missing+=(chromium)
+command -v chromedriver >/dev/null || missing+=(chromium-driver)
+command -v brotli >/dev/null || missing+=(brotli)
+command -v npm >/dev/null || missing+=(npm)
+[[ -x "$VENV/bin/python" ]] || python3 -c 'import ensurepip' 2>/dev/null || missing+=(python3-venv)
+if ((${#missing[@]})); then
+    say "installing ${missing[*]} (apt)"
+    apt-get update
+    DEBIAN_FRONTEND=noninteractive apt-get install -y "${missing[@]}"
+fi
+
 # wasm-opt from npm's binaryen, project-local (Debian's binaryen is too old).
 if [[ "$("$TOOLS/node_modules/.bin/wasm-opt" --version 2>/dev/null)" != *"version ${BINARYEN_VERSION%%.*}"* ]]; then
-    command -v npm >/dev/null || die "npm is needed to install binaryen (apt-get install npm)"
     say "installing binaryen $BINARYEN_VERSION into .tools"
     npm install --prefix "$TOOLS" --no-audit --no-fund "binaryen@$BINARYEN_VERSION"
 fi
 if [[ "$(command -v wasm-opt)" != "$TOOLS/node_modules/.bin/wasm-opt" ]]; then
     die "wasm-opt on PATH is $(command -v wasm-opt), not the project's .tools/node_modules/.bin/wasm-opt"
-fi
-
-# Headless browser and its driver for the browser tests, brotli for size checks.
-missing=()
-command -v chromium >/dev/null || missing+=(chromium)
-command -v chromedriver >/dev/null || missing+=(chromium-driver)
-command -v brotli >/dev/null || missing+=(brotli)
-if ((${#missing[@]})); then
-    say "installing ${missing[*]} (apt)"
-    apt-get update
-    DEBIAN_FRONTEND=noninteractive apt-get install -y "${missing[@]}"
 fi
 
 # NVFlare in a project-local venv: the real server and sites for the demo and the tests.
