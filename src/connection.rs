@@ -214,7 +214,8 @@ impl Connection {
         }
     }
 
-    /// Handles one text frame from the relay.
+    /// Handles one text frame from the relay. Frames that arrive after the signed-in frame is gone
+    /// (the socket is still closing) are dropped: every access below is a `try_` one.
     pub fn handle_text(self, text: &str) {
         let frame: ServerFrame = match serde_json::from_str(text) {
             Ok(frame) => frame,
@@ -225,9 +226,9 @@ impl Connection {
         };
         match frame {
             ServerFrame::Hello { hello } => {
-                self.hello.set(Some(hello));
-                self.socket.set(SocketState::Open);
-                self.inner.update_value(|inner| {
+                let _ = self.hello.try_set(Some(hello));
+                let _ = self.socket.try_set(SocketState::Open);
+                let _ = self.inner.try_update_value(|inner| {
                     inner.ready = true;
                     inner.pending.clear();
                     let topics: Vec<Topic> = inner.topics.keys().cloned().collect();
@@ -238,12 +239,12 @@ impl Connection {
             }
             ServerFrame::Event { event } => {
                 let now = now_ms();
-                self.store.update(|s| {
+                let _ = self.store.try_update(|s| {
                     s.apply(event, now);
                 });
             }
             ServerFrame::Ok { id, .. } => {
-                self.inner.update_value(|inner| {
+                let _ = self.inner.try_update_value(|inner| {
                     inner.pending.remove(&id);
                 });
             }
@@ -253,16 +254,18 @@ impl Connection {
                     .try_update_value(|inner| inner.pending.remove(&id))
                     .flatten();
                 match topic {
-                    Some(topic) => self.store.update(|s| {
-                        s.apply(
-                            Event::TopicError {
-                                topic,
-                                error,
-                                at_ms: now_ms(),
-                            },
-                            now_ms(),
-                        );
-                    }),
+                    Some(topic) => {
+                        let _ = self.store.try_update(|s| {
+                            s.apply(
+                                Event::TopicError {
+                                    topic,
+                                    error,
+                                    at_ms: now_ms(),
+                                },
+                                now_ms(),
+                            );
+                        });
+                    }
                     None => leptos::logging::warn!("flare-console: request {id} failed: {error}"),
                 }
             }
@@ -285,10 +288,17 @@ impl Connection {
                 self.auth.set(Auth::SignedOut { by_user: false });
                 break;
             }
-            self.socket.set(SocketState::Reconnecting {
-                reason,
-                retry_ms: backoff,
-            });
+            if self
+                .socket
+                .try_set(SocketState::Reconnecting {
+                    reason,
+                    retry_ms: backoff,
+                })
+                .is_some()
+            {
+                // try_set hands the value back when the signal is gone: the frame was unmounted.
+                break;
+            }
             sleep(backoff).await;
             backoff = next_backoff(backoff);
         }
@@ -302,9 +312,12 @@ impl Connection {
         };
         let (mut write, mut read) = ws.split();
         let (tx, mut rx) = mpsc::unbounded::<String>();
-        self.inner.update_value(|inner| {
-            inner.tx = Some(tx);
-            inner.ready = false;
+        // Closed meanwhile: dropping the outbox here ends the writer, which closes the socket.
+        let _ = self.inner.try_update_value(|inner| {
+            if !inner.closed {
+                inner.tx = Some(tx);
+                inner.ready = false;
+            }
         });
         leptos::task::spawn_local(async move {
             while let Some(text) = rx.next().await {
@@ -342,7 +355,7 @@ impl Connection {
             inner.ready = false;
         });
         // The state is Connecting or Reconnecting before each socket; only a hello makes it Open.
-        let greeted = self.socket.get_untracked() == SocketState::Open;
+        let greeted = self.socket.try_get_untracked() == Some(SocketState::Open);
         (reason, greeted)
     }
 }
