@@ -11,7 +11,13 @@ use crate::components::theme_toggle::ThemeToggle;
 /// Where to go after sign-in: `next` when it is a path on this site, else the overview.
 pub fn safe_next(next: Option<&str>) -> String {
     match next {
-        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.starts_with("/login") => {
+        // "//host" and "/\host" would leave the site.
+        Some(n)
+            if n.starts_with('/')
+                && !n.starts_with("//")
+                && !n.starts_with("/\\")
+                && !n.starts_with("/login") =>
+        {
             n.to_owned()
         }
         _ => "/".to_owned(),
@@ -89,6 +95,7 @@ mod tests {
         assert_eq!(safe_next(Some("/jobs/abc")), "/jobs/abc");
         assert_eq!(safe_next(Some("/jobs?x=1")), "/jobs?x=1");
         assert_eq!(safe_next(Some("//evil.example")), "/");
+        assert_eq!(safe_next(Some("/\\evil.example")), "/");
         assert_eq!(safe_next(Some("https://evil.example")), "/");
         assert_eq!(safe_next(Some("/login")), "/");
         assert_eq!(safe_next(None), "/");
