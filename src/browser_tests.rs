@@ -360,6 +360,7 @@ async fn job_detail_lists_meta_and_the_status_timeline() {
                 at_ms: 5_000,
             },
         ],
+        live: None,
     };
     let _mounted = leptos::mount::mount_to(root.clone(), move || {
         provide_context(Clock::at(9_000));

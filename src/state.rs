@@ -385,6 +385,7 @@ mod tests {
                     at_ms: i as u64,
                 })
                 .collect(),
+            live: None,
         };
         store.apply(
             Event::Snapshot {

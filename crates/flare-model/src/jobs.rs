@@ -89,12 +89,106 @@ pub struct StatusChange {
     pub at_ms: u64,
 }
 
-/// A watched job: its meta and the status changes seen since watching began (or since submission
-/// when the relay saw it).
+/// A watched job: its meta, the status changes seen since watching began (or since submission
+/// when the relay saw it), and while it runs, its live stats and errors.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct JobDetail {
     pub meta: JobMeta,
     pub timeline: Vec<StatusChange>,
+    /// `show_stats` / `show_errors` of a running job; `None` when the job is not running.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub live: Option<JobLive>,
+}
+
+/// What a running job reports about itself: per-site `show_stats` and `show_errors` maps.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct JobLive {
+    /// Site (`server`, `site-1`, …) → component → stats.
+    #[serde(default)]
+    pub stats: BTreeMap<String, Value>,
+    /// Site → component → errors; empty maps when nothing failed.
+    #[serde(default)]
+    pub errors: BTreeMap<String, Value>,
+}
+
+/// A workflow's round progress, read from the server's `show_stats` (e.g. `ScatterAndGather`).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RoundProgress {
+    /// The server component that reports rounds, e.g. `"ScatterAndGather"`.
+    pub workflow: String,
+    pub phase: Option<String>,
+    pub current_round: Option<u64>,
+    pub num_rounds: Option<u64>,
+    /// Task name → sites that hold it.
+    pub tasks: BTreeMap<String, Vec<String>>,
+}
+
+impl JobLive {
+    /// The first server component that reports `current_round` or `num_rounds`.
+    pub fn round_progress(&self) -> Option<RoundProgress> {
+        let server = self.stats.get("server")?.as_object()?;
+        server.iter().find_map(|(workflow, stats)| {
+            let stats = stats.as_object()?;
+            if !stats.contains_key("current_round") && !stats.contains_key("num_rounds") {
+                return None;
+            }
+            let tasks = stats
+                .get("tasks")
+                .and_then(Value::as_object)
+                .map(|tasks| {
+                    tasks
+                        .iter()
+                        .map(|(task, sites)| {
+                            let sites = sites
+                                .as_array()
+                                .map(|a| {
+                                    a.iter()
+                                        .filter_map(|s| s.as_str().map(str::to_owned))
+                                        .collect()
+                                })
+                                .unwrap_or_default();
+                            (task.clone(), sites)
+                        })
+                        .collect()
+                })
+                .unwrap_or_default();
+            Some(RoundProgress {
+                workflow: workflow.clone(),
+                phase: stats
+                    .get("phase")
+                    .and_then(Value::as_str)
+                    .map(str::to_owned),
+                current_round: stats.get("current_round").and_then(Value::as_u64),
+                num_rounds: stats.get("num_rounds").and_then(Value::as_u64),
+                tasks,
+            })
+        })
+    }
+
+    /// Number of error entries per site (a site with an empty or missing map has none).
+    pub fn error_counts(&self) -> BTreeMap<String, usize> {
+        self.errors
+            .iter()
+            .map(|(site, errors)| {
+                let n = match errors {
+                    Value::Object(components) => components
+                        .values()
+                        .map(|v| match v {
+                            Value::Array(a) => a.len(),
+                            Value::Object(o) => o.len(),
+                            Value::Null => 0,
+                            _ => 1,
+                        })
+                        .sum(),
+                    Value::Array(a) => a.len(),
+                    Value::Null => 0,
+                    Value::String(s) if s.is_empty() => 0,
+                    _ => 1,
+                };
+                (site.clone(), n)
+            })
+            .collect()
+    }
 }
 
 /// `get_job_logs` reply: log text per site and why a site has none.

@@ -14,7 +14,8 @@ pub mod wire;
 pub use command::{Command, MutateCommand, ReadCommand, SiteSelection, TargetType};
 pub use error::FlareError;
 pub use jobs::{
-    JobDetail, JobMeta, JobSummary, ListJobsFilter, LogsReply, MonitorReturnCode, StatusChange,
+    JobDetail, JobLive, JobMeta, JobSummary, ListJobsFilter, LogsReply, MonitorReturnCode,
+    RoundProgress, StatusChange,
 };
 pub use studies::{StudyDetail, StudyInfo, StudyList, StudySiteChange, StudyUserChange};
 pub use system::{ClientInfo, ClientJobStatus, JobInfo, ServerInfo, SystemInfo};

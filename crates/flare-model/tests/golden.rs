@@ -111,6 +111,22 @@ fn detail() -> JobDetail {
                 at_ms: 1_795_317_170_000,
             },
         ],
+        live: Some(JobLive {
+            stats: BTreeMap::from([(
+                "server".to_owned(),
+                json!({
+                    "ScatterAndGather": {"phase": "train", "current_round": 2, "num_rounds": 5, "tasks": {"train": ["site-1", "site-2"]}},
+                    "ServerRunner": {"job_id": job_id(), "status": "started", "workflow": "scatter_and_gather"}
+                }),
+            )]),
+            errors: BTreeMap::from([
+                ("server".to_owned(), json!({})),
+                (
+                    "site-1".to_owned(),
+                    json!({"NPTrainer": ["train failed once"]}),
+                ),
+            ]),
+        }),
     }
 }
 
@@ -789,6 +805,26 @@ fn a_mutating_command_does_not_parse_as_a_read_command() {
     assert!(serde_json::from_value::<ReadCommand>(abort.clone()).is_err());
     let parsed: Command = serde_json::from_value(abort).unwrap();
     assert!(parsed.is_mutating());
+}
+
+#[test]
+fn round_progress_and_error_counts_are_read_from_live_stats() {
+    let live = detail().live.unwrap();
+    let progress = live
+        .round_progress()
+        .expect("ScatterAndGather reports rounds");
+    assert_eq!(progress.workflow, "ScatterAndGather");
+    assert_eq!(progress.phase.as_deref(), Some("train"));
+    assert_eq!(
+        (progress.current_round, progress.num_rounds),
+        (Some(2), Some(5))
+    );
+    assert_eq!(progress.tasks["train"], ["site-1", "site-2"]);
+    assert_eq!(
+        live.error_counts(),
+        BTreeMap::from([("server".to_owned(), 0), ("site-1".to_owned(), 1)])
+    );
+    assert_eq!(JobLive::default().round_progress(), None);
 }
 
 #[test]

@@ -374,6 +374,7 @@ impl Hub {
             (Topic::Job { .. }, Reply::JobMeta(meta)) => Ok(TopicData::Job(JobDetail {
                 meta,
                 timeline: Vec::new(),
+                live: None,
             })),
             (_, other) => Err(FlareError::InternalError {
                 message: format!("unexpected reply while polling {topic:?}: {other:?}"),
@@ -571,7 +572,7 @@ impl TopicEntry {
 /// The first state of a topic: a job's timeline starts at its submit time when the meta has it.
 fn seed(data: TopicData, at_ms: u64) -> TopicData {
     match data {
-        TopicData::Job(JobDetail { meta, .. }) => {
+        TopicData::Job(JobDetail { meta, live, .. }) => {
             let mut timeline = Vec::new();
             if let Some(submitted) = meta.submit_time.filter(|t| t.is_finite() && *t > 0.0) {
                 timeline.push(StatusChange {
@@ -589,7 +590,11 @@ fn seed(data: TopicData, at_ms: u64) -> TopicData {
                     at_ms,
                 });
             }
-            TopicData::Job(JobDetail { meta, timeline })
+            TopicData::Job(JobDetail {
+                meta,
+                timeline,
+                live,
+            })
         }
         other => other,
     }
@@ -624,6 +629,7 @@ fn diff(old: TopicData, new: TopicData, at_ms: u64) -> (TopicData, TopicDelta) {
             let detail = JobDetail {
                 meta: new.meta,
                 timeline,
+                live: new.live,
             };
             let delta = if detail == old {
                 TopicDelta::Unchanged
