@@ -62,6 +62,8 @@ pub struct SessionBody {
     pub role: Role,
     pub identity: String,
     pub study: String,
+    /// The largest body `POST /api/upload` accepts, so a browser can refuse a bigger file first.
+    pub max_upload_bytes: u64,
 }
 
 /// The configured users.
@@ -143,13 +145,14 @@ impl LoginSession {
         self.ended.subscribe()
     }
 
-    /// The body `/api/login` and `/api/session` answer with.
-    pub fn body(&self) -> SessionBody {
+    /// The body `/api/login` and `/api/session` answer with, given the relay's upload limit.
+    pub fn body(&self, max_upload_bytes: u64) -> SessionBody {
         SessionBody {
             user: self.user.name.clone(),
             role: self.user.role,
             identity: self.user.identity.clone(),
             study: self.user.study.clone(),
+            max_upload_bytes,
         }
     }
 }

@@ -8,8 +8,9 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use flare_model::{
     ClientInfo, Command, FlareError, JobMeta, JobSummary, MutateCommand, ReadCommand, Reply,
-    ServerInfo, SystemInfo,
+    ServerInfo, SystemInfo, TargetType,
 };
+use serde_json::{Value, json};
 
 use crate::upstream::{BoxFuture, Connector, UpstreamSession};
 
@@ -33,6 +34,17 @@ struct FakeState {
     /// submit_token → job id, as the server's submit records dedupe.
     tokens: HashMap<String, String>,
     next_job: u64,
+    /// job id → what `show_stats` / `show_errors` answer while that job runs.
+    live: HashMap<String, FakeLive>,
+    /// command name → the error every such command fails with.
+    failing: HashMap<String, FlareError>,
+}
+
+/// A running job's `show_stats` and `show_errors` maps: site → component → value.
+#[derive(Clone, Debug, Default)]
+struct FakeLive {
+    stats: BTreeMap<String, Value>,
+    errors: BTreeMap<String, Value>,
 }
 
 /// A job folder the fake received through `submit_job`.
@@ -117,6 +129,64 @@ impl FakeNvflare {
             ..JobMeta::default()
         };
         state.metas.insert(job_id.into(), meta);
+    }
+
+    /// Sets a job's round progress as a real server's `show_stats` reports it: the server's
+    /// `ServerRunner` and `ScatterAndGather` (phase `train`, the `train` task at both sites) and a
+    /// `ClientRunner` per site. Only a `RUNNING` job answers stats and errors; any other is
+    /// `JobNotRunning`. Like NVFlare 2.9, `show_errors` says `"No Error"` for a server without
+    /// errors and `{}` for such a site.
+    pub fn set_round(&self, job_id: &str, current_round: u64, num_rounds: u64) {
+        let mut state = self.lock();
+        let sites: Vec<String> = state.clients.iter().map(|c| c.name.clone()).collect();
+        let live = state.live.entry(job_id.to_owned()).or_default();
+        live.stats.insert(
+            "server".into(),
+            json!({
+                "ServerRunner": {"job_id": job_id, "status": "started", "workflow": "scatter_and_gather"},
+                "ScatterAndGather": {
+                    "phase": "train",
+                    "current_round": current_round,
+                    "num_rounds": num_rounds,
+                    "tasks": {"train": sites},
+                },
+            }),
+        );
+        for site in &sites {
+            live.stats.insert(
+                site.clone(),
+                json!({"ClientRunner": {"current_tasks": ["train"], "job_id": job_id}}),
+            );
+            live.errors.entry(site.clone()).or_insert_with(|| json!({}));
+        }
+        live.errors
+            .entry("server".into())
+            .or_insert_with(|| json!("No Error"));
+    }
+
+    /// Records an error of a running job's `component` at `site` as NVFlare 2.9 lists it:
+    /// component → kind (`"error"`, `"warning"`) → latest message.
+    pub fn add_error(&self, job_id: &str, site: &str, component: &str, kind: &str, message: &str) {
+        let mut state = self.lock();
+        let live = state.live.entry(job_id.to_owned()).or_default();
+        let site = live
+            .errors
+            .entry(site.to_owned())
+            .or_insert_with(|| json!({}));
+        if !site.is_object() {
+            *site = json!({});
+        }
+        site[component][kind] = json!(message);
+    }
+
+    /// Makes every command named `name` (e.g. `"show_stats"`) fail with `error`, or work again
+    /// with `None`. The command still counts as executed.
+    pub fn set_failing(&self, name: &str, error: Option<FlareError>) {
+        let mut state = self.lock();
+        match error {
+            Some(error) => state.failing.insert(name.to_owned(), error),
+            None => state.failing.remove(name),
+        };
     }
 
     /// Removes a job.
@@ -274,6 +344,9 @@ impl FakeNvflare {
             });
         }
         state.commands.push(command.clone());
+        if let Some(error) = state.failing.get(command.name()) {
+            return Err(error.clone());
+        }
         match command {
             Command::Read(ReadCommand::GetSystemInfo) => Ok(Reply::SystemInfo(SystemInfo {
                 server_info: ServerInfo {
@@ -313,10 +386,51 @@ impl FakeNvflare {
                     });
                 };
                 meta.status = "FINISHED:ABORTED".into();
+                state.live.remove(job_id);
                 if let Some(job) = state.jobs.iter_mut().find(|j| &j.job_id == job_id) {
                     job.status = "FINISHED:ABORTED".into();
                 }
                 Ok(Reply::Text("Abort signal has been sent".into()))
+            }
+            Command::Read(
+                ReadCommand::ShowStats {
+                    job_id,
+                    target_type,
+                    targets,
+                }
+                | ReadCommand::ShowErrors {
+                    job_id,
+                    target_type,
+                    targets,
+                },
+            ) => {
+                let Some(meta) = state.metas.get(job_id) else {
+                    return Err(FlareError::JobNotFound {
+                        message: format!("job {job_id} does not exist"),
+                    });
+                };
+                if meta.status != "RUNNING" {
+                    return Err(FlareError::JobNotRunning {
+                        message: format!("job {job_id} is not running"),
+                    });
+                }
+                let live = state.live.get(job_id).cloned().unwrap_or_default();
+                let map = if matches!(command, Command::Read(ReadCommand::ShowStats { .. })) {
+                    live.stats
+                } else {
+                    live.errors
+                };
+                let wanted = |site: &str| match target_type {
+                    TargetType::All => true,
+                    TargetType::Server => site == "server",
+                    TargetType::Client => {
+                        site != "server"
+                            && (targets.is_empty() || targets.iter().any(|t| t == site))
+                    }
+                };
+                Ok(Reply::SiteMap(
+                    map.into_iter().filter(|(site, _)| wanted(site)).collect(),
+                ))
             }
             Command::Read(ReadCommand::ReportVersion { .. }) => Ok(Reply::SiteMap(BTreeMap::from(
                 [("server".to_owned(), serde_json::json!("2.9.0"))],

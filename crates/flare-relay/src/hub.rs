@@ -6,6 +6,11 @@
 //! `tokio::sync::broadcast` channel: the hub never waits for a tab, and a tab that falls more than
 //! `queue_len` events behind sees `Lagged` and gets a resync (see [`crate::ws`]).
 //!
+//! A watched job that is `RUNNING` or `DISPATCHED` is also asked for `show_stats` and
+//! `show_errors` (all sites) on each poll; they travel as the detail's `live`, which is `None`
+//! once the job is not running. After a successful job command, [`Hub::poll_soon`] re-polls the
+//! topics it changed at once.
+//!
 //! Deltas are idempotent (upserts, removals and whole replacements), so a delta that lands after a
 //! snapshot already holding it changes nothing.
 
@@ -16,9 +21,11 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use axum::extract::ws::Utf8Bytes;
 use flare_model::{
-    Command, Event, FlareError, JobDetail, JobSummary, LinkState, ListJobsFilter, ReadCommand,
-    Reply, ServerFrame, StatusChange, Topic, TopicData, TopicDelta, UpstreamState,
+    Command, Event, FlareError, JobDetail, JobLive, JobSummary, LinkState, ListJobsFilter,
+    ReadCommand, Reply, ServerFrame, StatusChange, TargetType, Topic, TopicData, TopicDelta,
+    UpstreamState,
 };
+use serde_json::{Map, Value};
 use tokio::sync::{Notify, broadcast, watch};
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
@@ -371,14 +378,83 @@ impl Hub {
         match (topic, reply) {
             (Topic::System, Reply::SystemInfo(info)) => Ok(TopicData::System(info)),
             (Topic::Jobs, Reply::Jobs(jobs)) => Ok(TopicData::Jobs(jobs)),
-            (Topic::Job { .. }, Reply::JobMeta(meta)) => Ok(TopicData::Job(JobDetail {
-                meta,
-                timeline: Vec::new(),
-                live: None,
-            })),
+            (Topic::Job { job_id }, Reply::JobMeta(meta)) => {
+                let live = if is_live_status(&meta.status) {
+                    self.poll_live(topic, job_id).await
+                } else {
+                    None
+                };
+                Ok(TopicData::Job(JobDetail {
+                    meta,
+                    timeline: Vec::new(),
+                    live,
+                }))
+            }
             (_, other) => Err(FlareError::InternalError {
                 message: format!("unexpected reply while polling {topic:?}: {other:?}"),
             }),
+        }
+    }
+
+    /// `show_stats` and `show_errors` of a running job. `None` when the server says the job is not
+    /// running; on any other failure the last live data stays (the meta poll goes on regardless).
+    async fn poll_live(self: &Arc<Self>, topic: &Topic, job_id: &str) -> Option<JobLive> {
+        let stats = Command::Read(ReadCommand::ShowStats {
+            job_id: job_id.to_owned(),
+            target_type: TargetType::All,
+            targets: Vec::new(),
+        });
+        let errors = Command::Read(ReadCommand::ShowErrors {
+            job_id: job_id.to_owned(),
+            target_type: TargetType::All,
+            targets: Vec::new(),
+        });
+        let (stats, errors) = tokio::join!(self.execute(&stats), self.execute(&errors));
+        let failure = match (stats, errors) {
+            (Ok(Reply::SiteMap(stats)), Ok(Reply::SiteMap(mut errors))) => {
+                // NVFlare 2.9 answers a site without errors with the text "No Error"; the model
+                // wants an empty map there.
+                for errors in errors.values_mut() {
+                    if errors
+                        .as_str()
+                        .is_some_and(|s| s.trim().eq_ignore_ascii_case("no error"))
+                    {
+                        *errors = Value::Object(Map::new());
+                    }
+                }
+                return Some(JobLive { stats, errors });
+            }
+            (Err(e @ FlareError::JobNotRunning { .. }), _)
+            | (_, Err(e @ FlareError::JobNotRunning { .. })) => {
+                tracing::debug!(job_id, "no live stats: {e}");
+                return None;
+            }
+            (Err(e), _) | (_, Err(e)) => e.to_string(),
+            (Ok(stats), Ok(errors)) => {
+                format!("unexpected replies to show_stats/show_errors: {stats:?} / {errors:?}")
+            }
+        };
+        tracing::debug!(
+            identity = %self.identity, study = %self.study, job_id,
+            "cannot poll the live stats of a running job, keeping the last: {failure}"
+        );
+        let topics = lock(&self.topics);
+        match topics.get(topic).and_then(|e| e.cache.as_ref()) {
+            Some(Cached {
+                data: TopicData::Job(detail),
+                ..
+            }) => detail.live.clone(),
+            _ => None,
+        }
+    }
+
+    /// Polls the topic at once (or right after the poll under way) if someone watches it; used
+    /// after a command that changed it, so tabs need not wait for the next tick.
+    pub fn poll_soon(&self, topic: &Topic) {
+        if let Some(entry) = lock(&self.topics).get(topic)
+            && entry.poller.is_some()
+        {
+            entry.poll_now.notify_one();
         }
     }
 
@@ -567,6 +643,11 @@ impl TopicEntry {
             last_error: None,
         }
     }
+}
+
+/// True for a job status whose job may have a live server process to ask for stats and errors.
+fn is_live_status(status: &str) -> bool {
+    matches!(status, "RUNNING" | "DISPATCHED")
 }
 
 /// The first state of a topic: a job's timeline starts at its submit time when the meta has it.

@@ -5,10 +5,13 @@
 //! Job file commands are answered here with the relay's [`Transfers`]: `submit_job` resolves its
 //! upload id to a folder, `get_available_apps_to_upload` lists the job library, and the two
 //! downloads build a zip to fetch over HTTP.
+//!
+//! A successful job command (abort, delete, clone, reset errors, job log config, submit) makes the
+//! hub re-poll the job list and the jobs it names at once (see [`Hub::poll_soon`]).
 
 use std::sync::Arc;
 
-use flare_model::{Command, FlareError, MutateCommand, ReadCommand, Reply, Role};
+use flare_model::{Command, FlareError, MutateCommand, ReadCommand, Reply, Role, Topic};
 
 use crate::audit::{Audit, AuditRecord};
 use crate::hub::{Hub, now_ms};
@@ -69,6 +72,32 @@ async fn read(
     }
 }
 
+/// The topics a successful mutating command changed: the job list and every job it names (the
+/// job it acted on, and the job it created for `submit_job` and `clone_job`).
+fn topics_changed_by(command: &MutateCommand, reply: &Reply) -> Vec<Topic> {
+    let named = match command {
+        MutateCommand::AbortJob { job_id }
+        | MutateCommand::DeleteJob { job_id }
+        | MutateCommand::ResetErrors { job_id }
+        | MutateCommand::ConfigureJobLog { job_id, .. }
+        | MutateCommand::CloneJob { job_id } => Some(job_id.clone()),
+        MutateCommand::SubmitJob { .. } => None,
+        _ => return Vec::new(),
+    };
+    let created = match reply {
+        Reply::JobId(job_id) => Some(job_id.clone()),
+        _ => None,
+    };
+    std::iter::once(Topic::Jobs)
+        .chain(
+            named
+                .into_iter()
+                .chain(created)
+                .map(|job_id| Topic::Job { job_id }),
+        )
+        .collect()
+}
+
 /// A tab's capability.
 pub enum TabSession {
     Operator(OperatorSession),
@@ -96,6 +125,11 @@ impl OperatorSession {
             }
             Command::Mutate(_) => self.hub.execute(command).await,
         };
+        if let (Command::Mutate(mutate), Ok(reply)) = (command, &result) {
+            for topic in topics_changed_by(mutate, reply) {
+                self.hub.poll_soon(&topic);
+            }
+        }
         if command.is_mutating() {
             let (outcome, message) = match &result {
                 Ok(_) => ("ok", None),
@@ -167,6 +201,82 @@ impl TabSession {
                 });
                 Err(error)
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn job(id: &str) -> Topic {
+        Topic::Job { job_id: id.into() }
+    }
+
+    #[test]
+    fn job_commands_re_poll_the_job_list_and_the_jobs_they_name() {
+        let id = || "j1".to_owned();
+        let cases = [
+            (
+                MutateCommand::AbortJob { job_id: id() },
+                Reply::Text("ok".into()),
+                vec![Topic::Jobs, job("j1")],
+            ),
+            (
+                MutateCommand::DeleteJob { job_id: id() },
+                Reply::Deleted {
+                    job_id: id(),
+                    submit_records_marked_deleted: 0,
+                },
+                vec![Topic::Jobs, job("j1")],
+            ),
+            (
+                MutateCommand::ResetErrors { job_id: id() },
+                Reply::Done,
+                vec![Topic::Jobs, job("j1")],
+            ),
+            (
+                MutateCommand::ConfigureJobLog {
+                    job_id: id(),
+                    config: "DEBUG".into(),
+                    target: "all".into(),
+                },
+                Reply::Done,
+                vec![Topic::Jobs, job("j1")],
+            ),
+            (
+                MutateCommand::CloneJob { job_id: id() },
+                Reply::JobId("j2".into()),
+                vec![Topic::Jobs, job("j1"), job("j2")],
+            ),
+            (
+                MutateCommand::SubmitJob {
+                    upload_id: "u".into(),
+                    submit_token: None,
+                },
+                Reply::JobId("j3".into()),
+                vec![Topic::Jobs, job("j3")],
+            ),
+            (
+                MutateCommand::SetTimeout { seconds: 5.0 },
+                Reply::Done,
+                vec![],
+            ),
+            (
+                MutateCommand::DisableClient {
+                    client_name: "site-1".into(),
+                },
+                Reply::Done,
+                vec![],
+            ),
+        ];
+        for (command, reply, want) in cases {
+            assert_eq!(
+                topics_changed_by(&command, &reply),
+                want,
+                "{}",
+                command.name()
+            );
         }
     }
 }

@@ -8,8 +8,8 @@ use std::time::Duration;
 use argon2::password_hash::{PasswordHasher, SaltString};
 use argon2::{Algorithm, Argon2, Params, Version};
 use flare_model::{
-    ClientBody, ClientFrame, Command, Event, FlareError, LinkState, ListJobsFilter, MutateCommand,
-    ReadCommand, Reply, Role, ServerFrame, Topic, TopicData, TopicDelta,
+    ClientBody, ClientFrame, Command, Event, FlareError, JobDetail, LinkState, ListJobsFilter,
+    MutateCommand, ReadCommand, Reply, Role, ServerFrame, Topic, TopicData, TopicDelta,
 };
 use flare_poc::Poc;
 use flare_relay::AppState;
@@ -424,4 +424,93 @@ async fn an_uploaded_job_is_submitted_once_per_token_runs_and_downloads_as_one_z
         2,
         "only the hello-numpy upload and the download remain: {left:?}"
     );
+}
+
+/// The job detail a snapshot or delta carries, and whether it came as a delta.
+fn job_detail(frame: ServerFrame) -> Option<(JobDetail, bool)> {
+    match frame {
+        ServerFrame::Event {
+            event:
+                Event::Snapshot {
+                    data: TopicData::Job(detail),
+                    ..
+                },
+        } => Some((detail, false)),
+        ServerFrame::Event {
+            event:
+                Event::Delta {
+                    delta: TopicDelta::Job(detail),
+                    ..
+                },
+        } => Some((detail, true)),
+        _ => None,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_watched_running_job_shows_its_rounds_advance_until_an_operator_aborts_it() {
+    let poc = tokio::task::spawn_blocking(Poc::shared).await.expect("poc");
+    let (addr, _dir) = start_relay(poc).await;
+    let job_id =
+        tokio::task::spawn_blocking(move || poc.submit_hello_numpy_with(ADMIN, "default", 50, 0.5))
+            .await
+            .expect("submit");
+    let mut operator = open(addr, "operator").await;
+    let topic = Topic::Job {
+        job_id: job_id.clone(),
+    };
+    send(&mut operator, 1, ClientBody::Subscribe(topic)).await;
+
+    // Two deltas whose live server stats show ScatterAndGather at two different rounds.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(180);
+    let mut rounds: Vec<u64> = Vec::new();
+    while rounds.len() < 2 {
+        let Some((detail, is_delta)) = job_detail(next(&mut operator, deadline).await) else {
+            continue;
+        };
+        assert_eq!(detail.meta.job_id, job_id);
+        assert!(
+            !detail.meta.status.starts_with("FINISHED"),
+            "the job ended before its rounds were seen advancing: {:?}",
+            detail.meta.status
+        );
+        if detail.meta.status != "RUNNING" {
+            assert_eq!(detail.live, None, "{}", detail.meta.status);
+        }
+        let Some(live) = detail.live.as_ref().filter(|_| is_delta) else {
+            continue;
+        };
+        let current = &live.stats["server"]["ScatterAndGather"]["current_round"];
+        if let Some(round) = current.as_u64()
+            && rounds.last() != Some(&round)
+        {
+            assert_eq!(
+                live.stats["server"]["ScatterAndGather"]["num_rounds"], 50,
+                "{live:?}"
+            );
+            assert!(
+                live.errors.values().all(serde_json::Value::is_object),
+                "errors are component maps (\"No Error\" is an empty one): {live:?}"
+            );
+            rounds.push(round);
+        }
+    }
+    assert!(rounds[1] > rounds[0], "rounds go forward: {rounds:?}");
+
+    // An operator aborts it through the relay; the watched job ends with no live data.
+    let abort = MutateCommand::AbortJob {
+        job_id: job_id.clone(),
+    };
+    let reply = command(&mut operator, 2, abort).await;
+    assert!(matches!(reply, ServerFrame::Ok { id: 2, .. }), "{reply:?}");
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    let ended = loop {
+        if let Some((detail, _)) = job_detail(next(&mut operator, deadline).await)
+            && detail.meta.status.starts_with("FINISHED")
+        {
+            break detail;
+        }
+    };
+    assert_eq!(ended.meta.status, "FINISHED:ABORTED");
+    assert_eq!(ended.live, None);
 }

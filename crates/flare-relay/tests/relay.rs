@@ -4,6 +4,7 @@
 mod relay {
     mod commands;
     mod job_files;
+    mod live;
     mod login;
     mod socket_auth;
     mod static_files;

@@ -80,5 +80,9 @@ pub async fn handler(
         identity = %session.user.identity, client = %client.ip(), "login"
     );
     let cookie = set_cookie(&token, state.secure_cookies, state.session_ttl);
-    ([(SET_COOKIE, cookie)], Json(session.body())).into_response()
+    (
+        [(SET_COOKIE, cookie)],
+        Json(session.body(state.transfers.max_upload_bytes)),
+    )
+        .into_response()
 }

@@ -10,7 +10,7 @@ use crate::state::AppState;
 
 pub async fn handler(State(state): State<AppState>, headers: HeaderMap) -> Response {
     match state.sessions.from_headers(&headers) {
-        Some(session) => Json(session.body()).into_response(),
+        Some(session) => Json(session.body(state.transfers.max_upload_bytes)).into_response(),
         None => error(StatusCode::UNAUTHORIZED, "not logged in"),
     }
 }

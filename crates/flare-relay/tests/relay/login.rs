@@ -26,7 +26,13 @@ async fn login_answers_who_and_sets_a_strict_http_only_cookie() {
     let body: Value = response.json().await.expect("json");
     assert_eq!(
         body,
-        json!({"user": OPERATOR, "role": "operator", "identity": IDENTITY, "study": "default"})
+        json!({
+            "user": OPERATOR,
+            "role": "operator",
+            "identity": IDENTITY,
+            "study": "default",
+            "max_upload_bytes": 256 * 1024 * 1024,
+        })
     );
 }
 
@@ -64,7 +70,7 @@ async fn malformed_login_body_is_a_400_with_the_reason() {
 
 #[tokio::test]
 async fn session_endpoint_follows_login_and_logout() {
-    let relay = TestRelay::start().await;
+    let relay = TestRelay::start_with(|c| c.limits.max_upload_bytes = 5 * 1024 * 1024).await;
     let client = reqwest::Client::new();
     let anonymous = client
         .get(relay.url("/api/session"))
@@ -84,6 +90,11 @@ async fn session_endpoint_follows_login_and_logout() {
     let body: Value = session.json().await.expect("json");
     assert_eq!(body["role"], "viewer");
     assert_eq!(body["user"], VIEWER);
+    assert_eq!(
+        body["max_upload_bytes"],
+        5 * 1024 * 1024,
+        "the configured upload limit, so the browser can refuse a bigger file before sending"
+    );
 
     let logout = client
         .post(relay.url("/api/logout"))
