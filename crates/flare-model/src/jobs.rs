@@ -182,7 +182,8 @@ impl JobLive {
                         .sum(),
                     Value::Array(a) => a.len(),
                     Value::Null => 0,
-                    Value::String(s) if s.is_empty() => 0,
+                    // NVFlare 2.9 answers "No Error" for a server without errors.
+                    Value::String(s) if s.is_empty() || s.eq_ignore_ascii_case("no error") => 0,
                     _ => 1,
                 };
                 (site.clone(), n)

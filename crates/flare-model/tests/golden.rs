@@ -825,6 +825,14 @@ fn round_progress_and_error_counts_are_read_from_live_stats() {
         BTreeMap::from([("server".to_owned(), 0), ("site-1".to_owned(), 1)])
     );
     assert_eq!(JobLive::default().round_progress(), None);
+    let quiet = JobLive {
+        errors: BTreeMap::from([("server".to_owned(), json!("No Error"))]),
+        ..JobLive::default()
+    };
+    assert_eq!(
+        quiet.error_counts(),
+        BTreeMap::from([("server".to_owned(), 0)])
+    );
 }
 
 #[test]
