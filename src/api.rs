@@ -13,6 +13,9 @@ pub struct SessionInfo {
     /// The NVFlare identity the relay acts as.
     pub identity: String,
     pub study: String,
+    /// The largest upload the relay accepts (relays before this field: unknown).
+    #[serde(default)]
+    pub max_upload_bytes: Option<u64>,
 }
 
 /// Whether this tab is signed in at the relay.
@@ -153,5 +156,11 @@ mod tests {
         .unwrap();
         assert_eq!(info.role, Role::Viewer);
         assert_eq!(info.study, "default");
+        assert_eq!(info.max_upload_bytes, None);
+        let info: SessionInfo = serde_json::from_str(
+            r#"{"user":"ada","role":"operator","identity":"a","study":"s","max_upload_bytes":1024}"#,
+        )
+        .unwrap();
+        assert_eq!(info.max_upload_bytes, Some(1024));
     }
 }

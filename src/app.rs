@@ -7,10 +7,12 @@ use leptos_router::path;
 use crate::api::Auth;
 use crate::components::shell::{Shell, check_session};
 use crate::routes::job_detail::JobDetailPage;
+use crate::routes::job_logs::JobLogsPage;
 use crate::routes::jobs::JobsPage;
 use crate::routes::login::LoginPage;
 use crate::routes::not_found::NotFoundPage;
 use crate::routes::overview::OverviewPage;
+use crate::routes::submit::SubmitPage;
 use crate::theme;
 use crate::time::Clock;
 
@@ -40,6 +42,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("") view=OverviewPage />
                     <Route path=path!("jobs") view=JobsPage />
                     <Route path=path!("jobs/:id") view=JobDetailPage />
+                    <Route path=path!("jobs/:id/logs") view=JobLogsPage />
+                    <Route path=path!("submit") view=SubmitPage />
                 </ParentRoute>
             </Routes>
         </Router>

@@ -5,7 +5,8 @@ use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
 
 use flare_model::{
-    ClientBody, ClientFrame, Event, Hello, LinkState, ServerFrame, Topic, UpstreamState,
+    ClientBody, ClientFrame, Command, Event, FlareError, Hello, LinkState, Reply, ServerFrame,
+    Topic, UpstreamState,
 };
 use futures::channel::{mpsc, oneshot};
 use futures::{SinkExt, StreamExt};
@@ -118,6 +119,9 @@ struct Inner {
     next_id: u64,
     /// Subscribe requests waiting for their reply, so an error lands on the right panel.
     pending: HashMap<u64, Topic>,
+    /// Commands waiting for their reply. Dropped with the socket: the caller then learns that the
+    /// connection was lost before the answer came.
+    waiting: HashMap<u64, oneshot::Sender<Result<Reply, FlareError>>>,
     closed: bool,
 }
 
@@ -138,6 +142,26 @@ impl Inner {
             self.pending.insert(id, topic);
         }
     }
+}
+
+/// How long [`Connection::command`] waits for the socket to be greeted before giving up.
+pub const CONNECT_WAIT_MS: u64 = 20_000;
+
+/// The error a command gets when the socket drops before its reply.
+pub fn connection_lost() -> FlareError {
+    FlareError::NoConnection {
+        message: "the connection to the relay dropped before the reply came; the command may or \
+                  may not have run"
+            .to_owned(),
+    }
+}
+
+/// True for an error after which the command may or may not have reached NVFlare.
+pub fn outcome_unknown(error: &FlareError) -> bool {
+    matches!(
+        error,
+        FlareError::NoConnection { .. } | FlareError::NoReply { .. }
+    )
 }
 
 /// The tab's connection; cheap to copy, provided as context by the signed-in shell.
@@ -172,9 +196,46 @@ impl Connection {
         let _ = self.inner.try_update_value(|inner| {
             inner.closed = true;
             inner.ready = false;
+            inner.waiting.clear();
             // Dropping the outbox ends the writer, which closes the socket.
             inner.tx = None;
         });
+    }
+
+    /// Sends one command and waits for its reply. Waits (at most [`CONNECT_WAIT_MS`]) for the
+    /// socket when it is between connections.
+    pub async fn command(self, command: impl Into<Command>) -> Result<Reply, FlareError> {
+        let text_for =
+            |id: u64, command: &Command| frame_text(id, ClientBody::Command(command.clone()));
+        let command = command.into();
+        let deadline = now_ms() + CONNECT_WAIT_MS;
+        loop {
+            let sent = self
+                .inner
+                .try_update_value(|inner| {
+                    if !inner.ready {
+                        return None;
+                    }
+                    let tx = inner.tx.clone()?;
+                    inner.next_id += 1;
+                    let id = inner.next_id;
+                    tx.unbounded_send(text_for(id, &command)).ok()?;
+                    let (reply_tx, reply_rx) = oneshot::channel();
+                    inner.waiting.insert(id, reply_tx);
+                    Some(reply_rx)
+                })
+                .flatten();
+            if let Some(rx) = sent {
+                return rx.await.unwrap_or_else(|_| Err(connection_lost()));
+            }
+            if self.is_closed() || now_ms() >= deadline {
+                return Err(FlareError::NoConnection {
+                    message: "not connected to the relay; try again when the connection is back"
+                        .to_owned(),
+                });
+            }
+            sleep(200).await;
+        }
     }
 
     fn is_closed(self) -> bool {
@@ -243,12 +304,27 @@ impl Connection {
                     s.apply(event, now);
                 });
             }
-            ServerFrame::Ok { id, .. } => {
-                let _ = self.inner.try_update_value(|inner| {
-                    inner.pending.remove(&id);
-                });
+            ServerFrame::Ok { id, ok } => {
+                let waiter = self
+                    .inner
+                    .try_update_value(|inner| {
+                        inner.pending.remove(&id);
+                        inner.waiting.remove(&id)
+                    })
+                    .flatten();
+                if let Some(tx) = waiter {
+                    let _ = tx.send(Ok(ok));
+                }
             }
             ServerFrame::Error { id, error } => {
+                let waiter = self
+                    .inner
+                    .try_update_value(|inner| inner.waiting.remove(&id))
+                    .flatten();
+                if let Some(tx) = waiter {
+                    let _ = tx.send(Err(error));
+                    return;
+                }
                 let topic = self
                     .inner
                     .try_update_value(|inner| inner.pending.remove(&id))
@@ -353,6 +429,8 @@ impl Connection {
         let _ = self.inner.try_update_value(|inner| {
             inner.tx = None;
             inner.ready = false;
+            // Their replies will never come on this socket.
+            inner.waiting.clear();
         });
         // The state is Connecting or Reconnecting before each socket; only a hello makes it Open.
         let greeted = self.socket.try_get_untracked() == Some(SocketState::Open);
@@ -371,7 +449,7 @@ fn ws_url() -> String {
 }
 
 /// Waits `ms` milliseconds without blocking the page.
-async fn sleep(ms: u64) {
+pub async fn sleep(ms: u64) {
     let (tx, rx) = oneshot::channel::<()>();
     set_timeout(
         move || {
@@ -516,6 +594,29 @@ mod tests {
             store.job["gone"].error,
             Some(flare_model::FlareError::JobNotFound { .. })
         ));
+    }
+
+    #[test]
+    fn a_command_reply_reaches_its_caller_and_a_dropped_socket_fails_the_rest() {
+        use futures::FutureExt;
+        let conn = Connection::new(RwSignal::new(Auth::Checking));
+        let mut rx = new_socket(conn);
+        conn.handle_text(HELLO);
+        let mut first = Box::pin(conn.command(flare_model::ReadCommand::ListStudies));
+        assert!(first.as_mut().now_or_never().is_none());
+        assert_eq!(drain(&mut rx), [r#"{"id":1,"command":"list_studies"}"#]);
+        conn.handle_text(r#"{"id":1,"ok":{"job_id":"j9"}}"#);
+        assert_eq!(
+            first.now_or_never(),
+            Some(Ok(Reply::JobId("j9".to_owned())))
+        );
+
+        let mut second = Box::pin(conn.command(flare_model::MutateCommand::AbortJob {
+            job_id: "j9".to_owned(),
+        }));
+        assert!(second.as_mut().now_or_never().is_none());
+        conn.inner.update_value(|i| i.waiting.clear());
+        assert_eq!(second.now_or_never(), Some(Err(connection_lost())));
     }
 
     #[test]

@@ -40,6 +40,7 @@ pub fn AppHeader(session: SessionInfo) -> impl IntoView {
                     "Overview"
                 </A>
                 <A href="/jobs">"Jobs"</A>
+                <A href="/submit">"Submit"</A>
             </nav>
             <div class="topbar-end">
                 <ConnectionIndicator />

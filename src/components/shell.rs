@@ -8,7 +8,9 @@ use leptos_router::hooks::{use_location, use_navigate};
 
 use crate::api::{self, ApiError, Auth, SessionInfo};
 use crate::components::app_header::AppHeader;
+use crate::components::toasts::{ToastHost, Toasts};
 use crate::connection::Connection;
+use crate::identity::SessionCtx;
 use crate::job_query::JobsView;
 use flare_model::PROTOCOL_VERSION;
 
@@ -92,6 +94,11 @@ fn SignedIn(session: SessionInfo) -> impl IntoView {
     conn.start();
     on_cleanup(move || conn.close());
     provide_context(JobsView::default());
+    let ctx = SessionCtx::new(session.clone());
+    provide_context(ctx);
+    ctx.load_identity(conn);
+    let toasts = Toasts::default();
+    provide_context(toasts);
     let mismatch = move || {
         conn.hello.with(|h| {
             h.as_ref()
@@ -131,5 +138,6 @@ fn SignedIn(session: SessionInfo) -> impl IntoView {
             <Outlet />
         </main>
         <footer class="footer muted">{footer}</footer>
+        <ToastHost toasts />
     }
 }

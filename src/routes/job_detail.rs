@@ -1,14 +1,24 @@
-//! `/jobs/:id`: one job's meta, status and live status timeline.
+//! `/jobs/:id`: one job's meta, status timeline, actions (abort, delete, clone, downloads, logs),
+//! and while it runs, its live stats and errors.
 
-use flare_model::{FlareError, Topic};
+use flare_model::{FlareError, JobMeta, Topic};
 use leptos::prelude::*;
+use leptos_router::hooks::use_navigate;
 use leptos_router::hooks::use_params_map;
 
 use crate::components::card::Card;
+use crate::components::errors_panel::ErrorsPanel;
+use crate::components::job_actions::JobActions;
 use crate::components::job_detail::JobDetailView;
+use crate::components::live_stats::LiveStats;
 use crate::components::status_badge::StatusBadge;
+use crate::components::toasts::use_toasts;
 use crate::connection::use_topic;
+use crate::copy_as::CopyContext;
+use crate::identity::SessionCtx;
+use crate::job_ops::JobOps;
 use crate::job_query::short_id;
+use crate::policy::{JobAction, allowed};
 
 /// The job detail page; a new id remounts the watcher.
 #[component]
@@ -53,6 +63,43 @@ fn WatchedJob(job_id: String) -> impl IntoView {
             .map(|d| d.meta.status.clone())
             .unwrap_or_default()
     });
+    let ctx = expect_context::<SessionCtx>();
+    let toasts = use_toasts();
+    let navigate = use_navigate();
+    let ops = JobOps::default();
+    on_cleanup(move || ops.cancel());
+    let meta = Memo::new(move |_| {
+        detail
+            .read()
+            .as_ref()
+            .map(|d| d.meta.clone())
+            .unwrap_or_default()
+    });
+    let live = Memo::new(move |_| detail.read().as_ref().and_then(|d| d.live.clone()));
+    let running = Signal::derive(move || status.get() == "RUNNING");
+    let who = Signal::derive(move || ctx.who());
+    let copy = Signal::derive({
+        let job_id = job_id.clone();
+        move || CopyContext::new(&job_id, &ctx.study(), &ctx.identity_name())
+    });
+    let on_run = Callback::new({
+        let job_id = job_id.clone();
+        move |action: JobAction| {
+            let navigate = navigate.clone();
+            ops.run(
+                conn,
+                toasts,
+                move |path: &str| navigate(path, Default::default()),
+                action,
+                job_id.clone(),
+            );
+        }
+    });
+    let reset =
+        Signal::derive(move || allowed(&who.get(), JobAction::ResetErrors, Some(&meta.read())));
+    let loaded = Memo::new(move |_| detail.read().is_some());
+    let meta_sig: Signal<JobMeta> = meta.into();
+    let logs_href = format!("/jobs/{job_id}/logs");
     view! {
         <nav class="crumbs" aria-label="Breadcrumb">
             <a href="/jobs">"Jobs"</a>
@@ -64,6 +111,9 @@ fn WatchedJob(job_id: String) -> impl IntoView {
             {move || {
                 detail.read().is_some().then(|| view! { <StatusBadge status /> })
             }}
+            <a class="btn head-link" href=logs_href>
+                "Logs"
+            </a>
         </div>
         <Card title="Job" fresh_ms=fresh interval_ms=interval error>
             {move || match detail.get() {
@@ -79,5 +129,36 @@ fn WatchedJob(job_id: String) -> impl IntoView {
                 None => view! { <p class="empty muted">"Loading job…"</p> }.into_any(),
             }}
         </Card>
+        {move || {
+            loaded
+                .get()
+                .then(|| {
+                    view! {
+                        <div class="grid job-grid">
+                            <section class="card" aria-labelledby="actions-title">
+                                <header class="card-head">
+                                    <h2 id="actions-title">"Actions"</h2>
+                                </header>
+                                <div class="card-body">
+                                    <JobActions meta=meta_sig who copy ops on_run />
+                                </div>
+                            </section>
+                            <Card title="Live stats" fresh_ms=fresh interval_ms=interval error=Signal::derive(|| None)>
+                                <LiveStats live running />
+                            </Card>
+                            <Card title="Errors" fresh_ms=fresh interval_ms=interval error=Signal::derive(|| None)>
+                                <ErrorsPanel
+                                    live
+                                    running
+                                    reset
+                                    busy=ops.busy
+                                    copy
+                                    on_reset=Callback::new(move |_| on_run.run(JobAction::ResetErrors))
+                                />
+                            </Card>
+                        </div>
+                    }
+                })
+        }}
     }
 }

@@ -29,6 +29,9 @@ pub fn JobsPage() -> impl IntoView {
     view! {
         <div class="page-head">
             <h1>"Jobs"</h1>
+            <a id="submit-job" class="btn btn-primary head-link" href="/submit">
+                "Submit job"
+            </a>
         </div>
         <Card title="All jobs" fresh_ms=fresh interval_ms=interval error>
             <JobList jobs loaded />
