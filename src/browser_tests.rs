@@ -487,3 +487,362 @@ async fn a_server_frame_from_the_relay_lands_in_the_store() {
     assert_eq!(store.server_version.as_deref(), Some("2.9.0"));
     assert_eq!(store.jobs.data.unwrap()["j1"].status, "RUNNING");
 }
+
+// ---------- job actions, live stats, errors, logs, copy texts, submission ----------
+
+use crate::components::errors_panel::ErrorsPanel;
+use crate::components::job_actions::JobActions;
+use crate::components::live_stats::LiveStats;
+use crate::components::log_view::{Layout, LogView};
+use crate::copy_as::{CopyContext, cli_text, python_text};
+use crate::job_ops::JobOps;
+use crate::policy::{Allowed, Identity, JobAction, Who};
+use flare_model::{JobLive, LogsReply, Role};
+
+fn meta(status: &str, submitter: &str) -> JobMeta {
+    JobMeta {
+        job_id: "job-42".to_owned(),
+        name: "hello-numpy".to_owned(),
+        status: status.to_owned(),
+        submitter_name: Some(submitter.to_owned()),
+        submitter_org: Some("nvidia".to_owned()),
+        ..JobMeta::default()
+    }
+}
+
+fn who(console: Role, role: &str) -> Who {
+    Who {
+        console_role: console,
+        identity: Some(Identity {
+            name: "lead@nvidia.com".to_owned(),
+            org: "nvidia".to_owned(),
+            role: role.to_owned(),
+        }),
+    }
+}
+
+fn button(root: &Element, label: &str) -> HtmlElement {
+    all(root, "button")
+        .into_iter()
+        .find(|b| text(b) == label)
+        .unwrap_or_else(|| panic!("no button {label:?}"))
+        .unchecked_into()
+}
+
+fn disabled(el: &Element) -> bool {
+    el.has_attribute("disabled")
+}
+
+/// Mounts the actions of `m` for `w`; returns the root and the actions run so far.
+fn mount_actions(m: JobMeta, w: Who) -> (HtmlElement, RwSignal<Vec<JobAction>>, impl Drop) {
+    let root = container();
+    let ran = RwSignal::new(Vec::<JobAction>::new());
+    let mounted = leptos::mount::mount_to(root.clone(), move || {
+        let ops = JobOps::default();
+        let copy = CopyContext::new("job-42", "default", "lead@nvidia.com");
+        view! {
+            <JobActions
+                meta=m.clone()
+                who=w.clone()
+                copy
+                ops
+                on_run=Callback::new(move |a| ran.update(|v| v.push(a)))
+            />
+        }
+    });
+    (root, ran, mounted)
+}
+
+#[wasm_bindgen_test]
+async fn abort_asks_yes_or_no_before_anything_is_sent() {
+    let (root, ran, _m) = mount_actions(
+        meta("RUNNING", "lead@nvidia.com"),
+        who(Role::Operator, "project_admin"),
+    );
+    tick().await;
+    assert!(root.query_selector("#abort-dialog").unwrap().is_none());
+    one(&root, "#action-abort")
+        .unchecked_into::<HtmlElement>()
+        .click();
+    tick().await;
+    let dialog = one(&root, "#abort-dialog");
+    assert!(dialog.has_attribute("open"), "the dialog is shown modal");
+    assert!(text(&dialog).contains("job-42"));
+    button(&root, "Cancel").click();
+    tick().await;
+    assert!(root.query_selector("#abort-dialog").unwrap().is_none());
+    assert!(ran.get_untracked().is_empty(), "Cancel sends nothing");
+
+    one(&root, "#action-abort")
+        .unchecked_into::<HtmlElement>()
+        .click();
+    tick().await;
+    button(&root, "Abort job").click();
+    tick().await;
+    assert_eq!(ran.get_untracked(), [JobAction::Abort]);
+    assert!(root.query_selector("#abort-dialog").unwrap().is_none());
+}
+
+#[wasm_bindgen_test]
+async fn delete_is_enabled_only_once_the_job_id_is_typed() {
+    let (root, ran, _m) = mount_actions(
+        meta("FINISHED:COMPLETED", "lead@nvidia.com"),
+        who(Role::Operator, "project_admin"),
+    );
+    tick().await;
+    one(&root, "#action-delete")
+        .unchecked_into::<HtmlElement>()
+        .click();
+    tick().await;
+    let dialog = one(&root, "#delete-dialog");
+    assert_eq!(
+        text(&one(&dialog, "label[for=delete-confirm]")),
+        "Type the job ID to confirm"
+    );
+    let confirm = button(&dialog, "Delete job");
+    assert!(disabled(&confirm));
+    type_into(&dialog, "#delete-confirm", "job-4");
+    tick().await;
+    assert!(disabled(&confirm), "a prefix does not confirm");
+    confirm.click();
+    tick().await;
+    assert!(ran.get_untracked().is_empty());
+    type_into(&dialog, "#delete-confirm", "job-42");
+    tick().await;
+    assert!(!disabled(&confirm));
+    confirm.click();
+    tick().await;
+    assert_eq!(ran.get_untracked(), [JobAction::Delete]);
+}
+
+#[wasm_bindgen_test]
+async fn buttons_a_role_cannot_use_are_disabled_with_the_reason() {
+    // A lead looking at someone else's finished job.
+    let (root, _ran, _m) = mount_actions(
+        meta("FINISHED:COMPLETED", "admin@nvidia.com"),
+        who(Role::Operator, "lead"),
+    );
+    tick().await;
+    for (id, reason) in [
+        ("clone", "can only clone this job if you submitted it"),
+        ("download-components", "cannot download job components"),
+        ("download-result", "can only download this job's result"),
+        ("abort", "can only abort this job if you submitted it"),
+    ] {
+        let b = one(&root, &format!("#action-{id}"));
+        assert!(disabled(&b), "{id} should be disabled");
+        let hint = text(&one(&root, &format!("#hint-{id}")));
+        assert!(hint.contains(reason), "{id}: {hint}");
+        assert_eq!(b.get_attribute("title").unwrap_or_default(), hint);
+    }
+    assert!(disabled(&one(&root, "#action-delete")));
+    assert!(
+        text(&one(&root, "#hint-delete")).contains("can only delete this job if you submitted it")
+    );
+}
+
+#[wasm_bindgen_test]
+async fn a_viewer_session_cannot_mutate() {
+    let (root, _ran, _m) = mount_actions(
+        meta("RUNNING", "lead@nvidia.com"),
+        who(Role::Viewer, "project_admin"),
+    );
+    tick().await;
+    for id in ["abort", "clone", "delete"] {
+        assert!(disabled(&one(&root, &format!("#action-{id}"))), "{id}");
+        assert!(text(&one(&root, &format!("#hint-{id}"))).contains("read-only (viewer) session"));
+    }
+    let b = one(&root, "#action-download-result");
+    assert!(disabled(&b));
+    assert!(text(&one(&root, "#hint-download-result")).contains("once the job has finished"));
+    // Logs stay a link for a project admin identity.
+    assert_eq!(
+        one(&root, "#action-logs").get_attribute("href").as_deref(),
+        Some("/jobs/job-42/logs")
+    );
+}
+
+fn running_live() -> JobLive {
+    serde_json::from_value(serde_json::json!({
+        "stats": {
+            "server": {
+                "ScatterAndGather": {
+                    "phase": "train",
+                    "current_round": 2,
+                    "num_rounds": 20,
+                    "tasks": {"train": ["site-1", "site-2"]}
+                },
+                "ServerRunner": {"status": "started"}
+            }
+        },
+        "errors": {
+            "server": {},
+            "site-1": {"NPTrainer": ["boom", "bang"]},
+            "site-2": {"NPTrainer": {"x": 1}}
+        }
+    }))
+    .unwrap()
+}
+
+#[wasm_bindgen_test]
+async fn round_progress_bar_follows_the_live_stats() {
+    let root = container();
+    let running = RwSignal::new(true);
+    let _m = leptos::mount::mount_to(root.clone(), move || {
+        view! { <LiveStats live=Some(running_live()) running /> }
+    });
+    tick().await;
+    let bar = one(&root, "progress#round-progress");
+    assert_eq!(bar.get_attribute("value").as_deref(), Some("2"));
+    assert_eq!(bar.get_attribute("max").as_deref(), Some("20"));
+    assert_eq!(text(&one(&root, "#round-text")), "Round 3 of 20");
+    assert_eq!(text(&one(&root, "#live-phase")), "train");
+    let task = one(&root, "#live-tasks tr[data-task=train]");
+    assert!(text(&task).contains("site-1, site-2"));
+
+    running.set(false);
+    tick().await;
+    assert!(root.query_selector("#round-progress").unwrap().is_none());
+    assert_eq!(
+        text(&one(&root, "#live-idle")),
+        "Not running — live stats appear while the job runs."
+    );
+}
+
+#[wasm_bindgen_test]
+async fn errors_panel_counts_per_site_and_resets() {
+    let root = container();
+    let reset = RwSignal::new(0);
+    let _m = leptos::mount::mount_to(root.clone(), move || {
+        let copy = CopyContext::new("job-42", "default", "a");
+        view! {
+            <ErrorsPanel
+                live=Some(running_live())
+                running=true
+                reset=Allowed::Yes
+                busy=false
+                copy
+                on_reset=Callback::new(move |_| reset.update(|n| *n += 1))
+            />
+        }
+    });
+    tick().await;
+    let count = |site: &str| {
+        one(&root, &format!("#errors-sites li[data-site='{site}']"))
+            .get_attribute("data-count")
+            .unwrap()
+    };
+    assert_eq!(count("server"), "0");
+    assert_eq!(count("site-1"), "2");
+    assert_eq!(count("site-2"), "1");
+    assert_eq!(text(&one(&root, "#errors-total")), "3 errors reported.");
+    let details = one(&root, "#errors-sites li[data-site='site-1'] details pre");
+    assert!(text(&details).contains("boom"));
+    button(&root, "Reset errors").click();
+    tick().await;
+    assert_eq!(reset.get_untracked(), 1);
+}
+
+fn two_logs() -> LogsReply {
+    let mut l = LogsReply::default();
+    l.logs.insert(
+        "server".to_owned(),
+        "Round 0 started.\nsaving model\nRound 1 started.\n".to_owned(),
+    );
+    l.logs.insert(
+        "site-1".to_owned(),
+        "... output truncated to last 5242880 bytes ...\ntraining round 1\nERROR boom\n".to_owned(),
+    );
+    l.unavailable
+        .insert("site-2".to_owned(), "no log streamed".to_owned());
+    l
+}
+
+#[wasm_bindgen_test]
+async fn logs_filter_highlights_and_lays_sites_side_by_side() {
+    let root = container();
+    let filter = RwSignal::new(String::new());
+    let layout = RwSignal::new(Layout::SideBySide);
+    let _m = leptos::mount::mount_to(root.clone(), move || {
+        view! { <LogView logs=two_logs() filter layout /> }
+    });
+    tick().await;
+    let panes = one(&root, "#log-panes");
+    assert!(panes.class_list().contains("side-by-side"));
+    let sites: Vec<_> = all(&root, ".log-pane")
+        .iter()
+        .filter_map(|p| p.get_attribute("data-site"))
+        .collect();
+    assert_eq!(sites, ["server", "site-1"]);
+    assert!(
+        text(&one(&root, "#logs-unavailable li[data-site='site-2']")).contains("no log streamed")
+    );
+    assert!(text(&one(&root, ".log-pane[data-site='site-1'] .log-truncated")).contains("5 MB"));
+    assert!(
+        root.query_selector(".log-pane[data-site='server'] .log-truncated")
+            .unwrap()
+            .is_none()
+    );
+
+    filter.set("ROUND".to_owned());
+    tick().await;
+    let server_lines = all(&root, ".log-pane[data-site='server'] .log-line");
+    assert_eq!(server_lines.len(), 2);
+    let marks: Vec<String> = all(&root, ".log-pane[data-site='server'] mark")
+        .iter()
+        .map(text)
+        .collect();
+    assert_eq!(marks, ["Round", "Round"]);
+    assert_eq!(
+        all(&root, ".log-pane[data-site='site-1'] .log-line").len(),
+        1
+    );
+
+    filter.set("/round [01] st/".to_owned());
+    tick().await;
+    assert_eq!(
+        all(&root, ".log-pane[data-site='server'] .log-line").len(),
+        2
+    );
+    assert_eq!(
+        all(&root, ".log-pane[data-site='site-1'] .log-line").len(),
+        0
+    );
+
+    filter.set("/(/".to_owned());
+    tick().await;
+    assert!(text(&one(&root, "[role=alert]")).starts_with("Not a valid regular expression"));
+
+    filter.set(String::new());
+    layout.set(Layout::OneAtATime);
+    tick().await;
+    assert_eq!(all(&root, ".log-pane").len(), 1);
+    button(&root, "site-1").click();
+    tick().await;
+    let shown: Vec<_> = all(&root, ".log-pane")
+        .iter()
+        .filter_map(|p| p.get_attribute("data-site"))
+        .collect();
+    assert_eq!(shown, ["site-1"]);
+}
+
+#[wasm_bindgen_test]
+fn copy_texts_and_submit_tokens_work_in_the_browser_too() {
+    let ctx = CopyContext::new("job-42", "default", "admin@nvidia.com");
+    assert_eq!(cli_text(JobAction::Abort, &ctx), "nvflare job abort job-42");
+    assert!(python_text(JobAction::Abort, &ctx).contains("sess.abort_job(\"job-42\")"));
+    let token = crate::submission::token_from_bytes(&crate::browser::random_bytes());
+    assert!(
+        token.starts_with("console-") && token.len() == 40,
+        "{token}"
+    );
+    assert_ne!(
+        token,
+        crate::submission::token_from_bytes(&crate::browser::random_bytes())
+    );
+    use crate::submission::{Step, after_lookup};
+    assert_eq!(
+        after_lookup(Ok(flare_model::Reply::Jobs(vec![]))),
+        Step::Submit
+    );
+}

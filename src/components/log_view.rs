@@ -33,9 +33,10 @@ fn LogPane(
     Effect::new(move |_| {
         text.track();
         matcher.track();
-        if stick.get_value() {
+        if stick.try_get_value().unwrap_or(false) {
             request_animation_frame(move || {
-                if let Some(el) = node.get_untracked() {
+                // The pane may be gone by the next frame (layout switched).
+                if let Some(Some(el)) = node.try_get_untracked() {
                     el.set_scroll_top(el.scroll_height());
                 }
             });

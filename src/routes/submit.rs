@@ -401,9 +401,6 @@ pub fn SubmitPage() -> impl IntoView {
                             <code>"nvflare job submit"</code> "."
                         </p>
                         <div class="pickers">
-                            <label class="btn" for="pick-folder">
-                                "Choose a folder…"
-                            </label>
                             <input
                                 id="pick-folder"
                                 class="sr-only"
@@ -412,8 +409,8 @@ pub fn SubmitPage() -> impl IntoView {
                                 multiple=true
                                 on:change=move |ev| on_pick(ev, true)
                             />
-                            <label class="btn" for="pick-zip">
-                                "Choose a .zip…"
+                            <label class="btn" for="pick-folder">
+                                "Choose a folder…"
                             </label>
                             <input
                                 id="pick-zip"
@@ -422,6 +419,9 @@ pub fn SubmitPage() -> impl IntoView {
                                 accept=".zip,application/zip"
                                 on:change=move |ev| on_pick(ev, false)
                             />
+                            <label class="btn" for="pick-zip">
+                                "Choose a .zip…"
+                            </label>
                         </div>
                     </div>
                     <p id="picked" class="picked" aria-live="polite">
