@@ -107,7 +107,20 @@ pub fn LogView(
     #[prop(into)] logs: Signal<LogsReply>,
     #[prop(into)] filter: Signal<String>,
     #[prop(into)] layout: Signal<Layout>,
+    /// Sites asked for; those with neither a log nor a reason get a note (NVFlare 2.9 leaves
+    /// sites that do not stream their logs out of both maps).
+    #[prop(optional, into)]
+    expected: Option<Signal<Vec<String>>>,
 ) -> impl IntoView {
+    let silent = Memo::new(move |_| {
+        let l = logs.read();
+        expected
+            .map(|e| e.get())
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|s| !l.logs.contains_key(s) && !l.unavailable.contains_key(s))
+            .collect::<Vec<_>>()
+    });
     let matcher = Signal::derive(move || Matcher::new(&parse_filter(&filter.read())));
     let sites = Memo::new(move |_| logs.read().logs.keys().cloned().collect::<Vec<_>>());
     let picked = RwSignal::new(None::<String>);
@@ -158,6 +171,20 @@ pub fn LogView(
                                 })
                                 .collect_view()}
                         </ul>
+                    }
+                })
+        }}
+        {move || {
+            let silent = silent.get();
+            (!silent.is_empty())
+                .then(|| {
+                    view! {
+                        <p id="logs-silent" class="note">
+                            {format!(
+                                "No log from {}: NVFlare has client logs only when the sites stream them to the server (or in the stored workspace of a finished job), and gave no reason.",
+                                silent.join(", "),
+                            )}
+                        </p>
                     }
                 })
         }}

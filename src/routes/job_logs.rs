@@ -199,6 +199,11 @@ fn JobLogs(job_id: String) -> impl IntoView {
     // Mounted once per fetch cycle, so the panes keep their scroll position across tail updates.
     let has_logs = Memo::new(move |_| logs.read().is_some());
     let shown = Signal::derive(move || logs.get().unwrap_or_default());
+    let expected = Signal::derive(move || match target.get().as_str() {
+        "server" => Vec::new(),
+        "all" => sites.get(),
+        one => vec![one.to_owned()],
+    });
     let refresh = fetch.clone();
     view! {
         <nav class="crumbs" aria-label="Breadcrumb">
@@ -317,7 +322,7 @@ fn JobLogs(job_id: String) -> impl IntoView {
                     })
             }}
             {move || match has_logs.get() {
-                true => view! { <LogView logs=shown filter layout /> }.into_any(),
+                true => view! { <LogView logs=shown filter layout expected /> }.into_any(),
                 false if loading.get() => {
                     view! { <p class="empty muted">"Fetching the log…"</p> }.into_any()
                 }

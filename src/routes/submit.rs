@@ -1,7 +1,7 @@
 //! `/submit`: upload a job folder or zip (drag and drop or pickers) with a progress bar, or pick a
 //! job from the relay's library, then submit it retry-safely and open the new job.
 
-use flare_model::{FlareError, ListJobsFilter, MutateCommand, ReadCommand, Reply};
+use flare_model::{FlareError, ListJobsFilter, MutateCommand, ReadCommand, Reply, Topic};
 use leptos::prelude::*;
 use leptos_router::hooks::use_navigate;
 use wasm_bindgen::JsCast;
@@ -10,7 +10,7 @@ use web_sys::XmlHttpRequest;
 use crate::api::sentence;
 use crate::browser::{self, Picked, Progress};
 use crate::components::copy_buttons::CopyButtons;
-use crate::connection::{Connection, sleep};
+use crate::connection::{Connection, sleep, use_topic};
 use crate::copy_as::CopyContext;
 use crate::errors::describe;
 use crate::identity::SessionCtx;
@@ -105,7 +105,8 @@ fn error_view(e: &FlareError) -> (String, Option<String>, Option<String>) {
 #[component]
 pub fn SubmitPage() -> impl IntoView {
     crate::app::set_title("Submit a job");
-    let conn = expect_context::<Connection>();
+    // Watching the system view keeps the header's link state current on this page too.
+    let conn = use_topic(Topic::System);
     let ctx = expect_context::<SessionCtx>();
     let navigate = use_navigate();
     let picked = RwSignal::new_local(None::<Picked>);
