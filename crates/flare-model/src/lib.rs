@@ -7,6 +7,7 @@
 pub mod command;
 pub mod error;
 pub mod jobs;
+pub mod kiosk;
 pub mod studies;
 pub mod system;
 pub mod wire;
@@ -17,8 +18,12 @@ pub use jobs::{
     JobDetail, JobLive, JobMeta, JobSummary, ListJobsFilter, LogsReply, MonitorReturnCode,
     RoundProgress, StatusChange,
 };
+pub use kiosk::{CreatedKioskToken, KioskToken, NewKioskToken};
 pub use studies::{StudyDetail, StudyInfo, StudyList, StudySiteChange, StudyUserChange};
-pub use system::{ClientInfo, ClientJobStatus, JobInfo, ServerInfo, SystemInfo};
+pub use system::{
+    ClientInfo, ClientJobStatus, JobInfo, ServerInfo, SiteHistory, SiteSpan, SiteTimeline,
+    SystemInfo,
+};
 pub use wire::{
     ClientBody, ClientFrame, Event, Hello, LinkState, PROTOCOL_VERSION, Reply, Role, ServerFrame,
     Topic, TopicData, TopicDelta, UpstreamState,

@@ -45,3 +45,32 @@ pub struct ClientJobStatus {
     #[serde(default)]
     pub status: String,
 }
+
+/// A stretch of time in which a site was continuously connected or not, as the relay saw it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SiteSpan {
+    /// Unix milliseconds, inclusive.
+    pub from_ms: u64,
+    /// Unix milliseconds; the last span of a site ends at the history's `until_ms`.
+    pub to_ms: u64,
+    pub connected: bool,
+}
+
+/// One site's connectivity over the history window.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SiteTimeline {
+    pub site: String,
+    pub spans: Vec<SiteSpan>,
+}
+
+/// Site connectivity sampled by the relay's hub (`GET /api/site-history`): bounded, oldest first.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SiteHistory {
+    /// Unix milliseconds of the oldest sample kept.
+    pub since_ms: u64,
+    /// Unix milliseconds of the newest sample.
+    pub until_ms: u64,
+    /// How often the hub samples, in milliseconds.
+    pub sample_every_ms: u64,
+    pub sites: Vec<SiteTimeline>,
+}

@@ -836,6 +836,55 @@ fn round_progress_and_error_counts_are_read_from_live_stats() {
 }
 
 #[test]
+fn http_payloads_match_golden() {
+    let history = SiteHistory {
+        since_ms: 1_795_310_000_000,
+        until_ms: 1_795_317_000_000,
+        sample_every_ms: 5_000,
+        sites: vec![SiteTimeline {
+            site: "site-1".to_owned(),
+            spans: vec![
+                SiteSpan {
+                    from_ms: 1_795_310_000_000,
+                    to_ms: 1_795_312_000_000,
+                    connected: true,
+                },
+                SiteSpan {
+                    from_ms: 1_795_312_000_000,
+                    to_ms: 1_795_317_000_000,
+                    connected: false,
+                },
+            ],
+        }],
+    };
+    check("site_history", &[history]);
+    let token = KioskToken {
+        id: "k-1".to_owned(),
+        label: "Lab wall screen".to_owned(),
+        identity: "admin@nvidia.com".to_owned(),
+        study: "default".to_owned(),
+        created_by: "operator".to_owned(),
+        created_at_ms: 1_795_317_000_000,
+        expires_at_ms: 1_795_403_400_000,
+    };
+    check(
+        "kiosk_new",
+        &[NewKioskToken {
+            label: "Lab wall screen".to_owned(),
+            study: None,
+            expires_in_secs: 86_400,
+        }],
+    );
+    check(
+        "kiosk_created",
+        &[CreatedKioskToken {
+            token,
+            url: "/kiosk?token=3f9a".to_owned(),
+        }],
+    );
+}
+
+#[test]
 fn terminal_statuses_are_recognised() {
     for s in [
         "FINISHED:COMPLETED",
