@@ -27,6 +27,9 @@ pub struct AuditRecord<'a> {
     /// The error message when the outcome is not `ok`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub message: Option<&'a str>,
+    /// For a kiosk session: its token, as `<id> (<label>)`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kiosk_token: Option<&'a str>,
 }
 
 /// Where audit records go.
@@ -59,6 +62,7 @@ impl Audit {
             command = record.command,
             outcome = record.outcome,
             message = record.message.unwrap_or(""),
+            kiosk_token = record.kiosk_token.unwrap_or(""),
             "audit"
         );
         if let Some(file) = &self.file {

@@ -4,6 +4,7 @@
 use std::collections::HashMap;
 use std::net::IpAddr;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
@@ -11,7 +12,7 @@ use argon2::password_hash::{PasswordHasher, SaltString};
 use argon2::{Argon2, PasswordHash, PasswordVerifier};
 use axum::http::HeaderMap;
 use axum::http::header::COOKIE;
-use flare_model::Role;
+use flare_model::{KioskToken, Role};
 use serde::Serialize;
 use tokio::sync::watch;
 use tokio::time::Instant;
@@ -64,6 +65,9 @@ pub struct SessionBody {
     pub study: String,
     /// The largest body `POST /api/upload` accepts, so a browser can refuse a bigger file first.
     pub max_upload_bytes: u64,
+    /// True for a kiosk login (`POST /api/kiosk-login`); absent otherwise.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub kiosk: bool,
 }
 
 /// The configured users.
@@ -136,6 +140,10 @@ pub struct LoginSession {
     pub id: String,
     pub user: Arc<User>,
     pub expires_at: Instant,
+    /// The kiosk token this login came from, for a kiosk login.
+    pub kiosk: Option<KioskToken>,
+    /// Set before `ended` when the kiosk token was revoked (the sockets close with 4003).
+    pub revoked: Arc<AtomicBool>,
     ended: watch::Sender<bool>,
 }
 
@@ -153,6 +161,7 @@ impl LoginSession {
             identity: self.user.identity.clone(),
             study: self.user.study.clone(),
             max_upload_bytes,
+            kiosk: self.kiosk.is_some(),
         }
     }
 }
@@ -173,15 +182,40 @@ impl Sessions {
 
     /// Starts a session for `user`; returns its token (256 random bits, hex).
     pub fn create(&self, user: Arc<User>) -> Result<(String, Arc<LoginSession>), getrandom::Error> {
+        self.start(user, None)
+    }
+
+    /// Starts a kiosk session (`user` is the kiosk's viewer); it ends when the token expires, or
+    /// with the usual lifetime if that comes first.
+    pub fn create_kiosk(
+        &self,
+        user: Arc<User>,
+        token: KioskToken,
+    ) -> Result<(String, Arc<LoginSession>), getrandom::Error> {
+        self.start(user, Some(token))
+    }
+
+    fn start(
+        &self,
+        user: Arc<User>,
+        kiosk: Option<KioskToken>,
+    ) -> Result<(String, Arc<LoginSession>), getrandom::Error> {
         let mut bytes = [0u8; 32];
         getrandom::fill(&mut bytes)?;
         let token: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
         let id = crate::transfers::random_id()?;
         let (ended, _) = watch::channel(false);
+        let mut lifetime = self.ttl;
+        if let Some(kiosk) = &kiosk {
+            let left = kiosk.expires_at_ms.saturating_sub(crate::hub::now_ms());
+            lifetime = lifetime.min(Duration::from_millis(left));
+        }
         let session = Arc::new(LoginSession {
             id,
             user,
-            expires_at: Instant::now() + self.ttl,
+            expires_at: Instant::now() + lifetime,
+            kiosk,
+            revoked: Arc::new(AtomicBool::new(false)),
             ended,
         });
         let mut map = self.lock();
@@ -213,6 +247,22 @@ impl Sessions {
         if let Some(session) = self.lock().remove(token) {
             let _ = session.ended.send(true);
         }
+    }
+
+    /// Ends every session of a kiosk token; their sockets close with 4003. Returns how many.
+    pub fn revoke_kiosk(&self, token_id: &str) -> usize {
+        let mut map = self.lock();
+        let mut ended = 0;
+        map.retain(|_, session| {
+            let of_token = session.kiosk.as_ref().is_some_and(|k| k.id == token_id);
+            if of_token {
+                session.revoked.store(true, Ordering::SeqCst);
+                let _ = session.ended.send(true);
+                ended += 1;
+            }
+            !of_token
+        });
+        ended
     }
 
     fn lock(&self) -> MutexGuard<'_, HashMap<String, Arc<LoginSession>>> {

@@ -48,8 +48,14 @@ pub struct Config {
     /// system's temporary folder when absent.
     #[serde(default)]
     pub work_dir: Option<PathBuf>,
+    /// Where kiosk tokens (their hashes, never the secrets) are kept across restarts; in memory
+    /// only when absent.
+    #[serde(default)]
+    pub kiosk_tokens_file: Option<PathBuf>,
     #[serde(default)]
     pub poll: PollConfig,
+    #[serde(default)]
+    pub history: HistoryConfig,
     #[serde(default)]
     pub limits: Limits,
     #[serde(default)]
@@ -67,7 +73,9 @@ impl Default for Config {
             audit_file: None,
             job_library: None,
             work_dir: None,
+            kiosk_tokens_file: None,
             poll: PollConfig::default(),
+            history: HistoryConfig::default(),
             limits: Limits::default(),
             tls: None,
             users: Vec::new(),
@@ -109,6 +117,37 @@ impl PollConfig {
     }
 }
 
+/// Site connectivity history of each hub (`GET /api/site-history`).
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct HistoryConfig {
+    /// How far back the history reaches; older spans are dropped.
+    pub keep_hours: f64,
+    /// The background sample interval: one `get_system_info` per hub (identity × study) this
+    /// often, also while nobody watches.
+    pub sample_secs: f64,
+}
+
+impl Default for HistoryConfig {
+    fn default() -> Self {
+        HistoryConfig {
+            keep_hours: 6.0,
+            sample_secs: 30.0,
+        }
+    }
+}
+
+impl HistoryConfig {
+    /// How long spans are kept.
+    pub fn keep(&self) -> Duration {
+        Duration::from_secs_f64(self.keep_hours * 3600.0)
+    }
+    /// The background sample interval.
+    pub fn sample_every(&self) -> Duration {
+        Duration::from_secs_f64(self.sample_secs)
+    }
+}
+
 /// Sizes and rates that keep one tab or one client from hurting the others.
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -143,6 +182,11 @@ pub struct Limits {
     pub upload_ttl_secs: u64,
     /// Seconds a built job download stays fetchable before it is deleted.
     pub download_ttl_secs: u64,
+    /// Seconds a hub (upstream session of one identity × study) lives on with no socket attached
+    /// before it logs out and stops.
+    pub hub_idle_secs: f64,
+    /// The longest lifetime a kiosk token may be given; longer requests are capped.
+    pub max_kiosk_token_secs: u64,
 }
 
 impl Default for Limits {
@@ -163,6 +207,8 @@ impl Default for Limits {
             max_uploads_per_session: 16,
             upload_ttl_secs: 3600,
             download_ttl_secs: 3600,
+            hub_idle_secs: 300.0,
+            max_kiosk_token_secs: 30 * 24 * 3600,
         }
     }
 }
@@ -233,6 +279,7 @@ impl Config {
             &mut self.audit_file,
             &mut self.job_library,
             &mut self.work_dir,
+            &mut self.kiosk_tokens_file,
         ]
         .into_iter()
         .flatten()
@@ -270,6 +317,9 @@ impl Config {
                 "limits.login_attempts_per_min",
                 self.limits.login_attempts_per_min,
             ),
+            ("limits.hub_idle_secs", self.limits.hub_idle_secs),
+            ("history.keep_hours", self.history.keep_hours),
+            ("history.sample_secs", self.history.sample_secs),
         ] {
             if !(secs.is_finite() && secs > 0.0 && secs < 1e6) {
                 return invalid(format!("{name} must be a positive number, not {secs}"));
@@ -308,6 +358,10 @@ impl Config {
             ),
             ("limits.upload_ttl_secs", self.limits.upload_ttl_secs),
             ("limits.download_ttl_secs", self.limits.download_ttl_secs),
+            (
+                "limits.max_kiosk_token_secs",
+                self.limits.max_kiosk_token_secs,
+            ),
         ] {
             if n == 0 {
                 return invalid(format!("{name} must be at least 1"));
@@ -336,8 +390,11 @@ impl Config {
                     user.name
                 ));
             }
-            if user.study.is_empty() {
-                return invalid(format!("user {:?} has an empty study", user.name));
+            if !crate::study::is_valid(&user.study) {
+                return invalid(format!(
+                    "user {:?}: study {:?} is not `default` or ^[a-z0-9_-]{{1,63}}$",
+                    user.name, user.study
+                ));
             }
         }
         Ok(())

@@ -26,6 +26,12 @@ struct FakeState {
     /// Bumped when the server goes down: sessions of older epochs are closed.
     epoch: u64,
     logins: usize,
+    /// Successful logins per study.
+    study_logins: HashMap<String, usize>,
+    /// Studies logins may use besides `default` (like NVFlare's study registry).
+    studies: Vec<String>,
+    /// Sessions logged out (`close`).
+    logouts: usize,
     jobs: Vec<JobSummary>,
     metas: HashMap<String, JobMeta>,
     clients: Vec<ClientInfo>,
@@ -336,6 +342,33 @@ impl FakeNvflare {
         self.lock().logins
     }
 
+    /// Successful logins to `study` so far.
+    pub fn logins_to(&self, study: &str) -> usize {
+        self.lock().study_logins.get(study).copied().unwrap_or(0)
+    }
+
+    /// Sessions closed (logged out) so far.
+    pub fn logouts(&self) -> usize {
+        self.lock().logouts
+    }
+
+    /// Registers a study logins may use; any other but `default` is refused like NVFlare does
+    /// (`AuthenticationError` with `AUTH_STUDY_NOT_CONFIGURED`).
+    pub fn add_study(&self, study: &str) {
+        self.lock().studies.push(study.to_owned());
+    }
+
+    /// Sets which sites are connected (what `get_system_info` lists).
+    pub fn set_sites(&self, sites: &[&str]) {
+        self.lock().clients = sites
+            .iter()
+            .map(|name| ClientInfo {
+                name: (*name).to_owned(),
+                last_connect_time: 1.0,
+            })
+            .collect();
+    }
+
     fn execute(&self, epoch: u64, command: &Command) -> Result<Reply, FlareError> {
         let mut state = self.lock();
         if state.down || state.epoch != epoch {
@@ -480,7 +513,9 @@ impl UpstreamSession for FakeSession {
     }
 
     fn close(&self) -> BoxFuture<'_, ()> {
-        Box::pin(async {})
+        Box::pin(async move {
+            self.server.lock().logouts += 1;
+        })
     }
 }
 
@@ -499,7 +534,7 @@ impl Connector for FakeNvflare {
     fn login<'a>(
         &'a self,
         _kit_dir: &'a Path,
-        _study: &'a str,
+        study: &'a str,
     ) -> BoxFuture<'a, Result<Arc<dyn UpstreamSession>, FlareError>> {
         Box::pin(async move {
             let mut state = self.lock();
@@ -508,7 +543,14 @@ impl Connector for FakeNvflare {
                     message: "cannot connect to the fake server".into(),
                 });
             }
+            if study != "default" && !state.studies.iter().any(|s| s == study) {
+                return Err(FlareError::AuthenticationError {
+                    message: format!("study '{study}' is not configured"),
+                    auth_code: Some("AUTH_STUDY_NOT_CONFIGURED".into()),
+                });
+            }
             state.logins += 1;
+            *state.study_logins.entry(study.to_owned()).or_default() += 1;
             let session: Arc<dyn UpstreamSession> = Arc::new(FakeSession {
                 server: self.clone(),
                 epoch: state.epoch,

@@ -13,24 +13,39 @@
 //!
 //! Deltas are idempotent (upserts, removals and whole replacements), so a delta that lands after a
 //! snapshot already holding it changes nothing.
+//!
+//! Every system poll also feeds the hub's site connectivity history ([`SiteHistoryBook`]). Besides
+//! that, each hub samples `get_system_info` once per `history.sample_secs` (default 30 s) while it
+//! exists, skipped when a watched system topic sampled recently: that is the only polling that runs
+//! without watchers, one call per interval per (identity, study).
+//!
+//! Lifetime: sockets hold a [`HubLease`]; a hub without leases for `limits.hub_idle_secs` is
+//! removed by [`Hubs`]' reaper, which stops its tasks and logs its upstream session out. When
+//! NVFlare refuses the login itself (`AuthenticationError`, e.g. `AUTH_STUDY_NOT_CONFIGURED` for a
+//! study the identity is not mapped to), the hub stays `down` with that reason, answers every
+//! command with that error and does not retry until a socket attaches again (at most once per
+//! [`HubSettings::auth_retry_gap`]).
 
 use std::collections::HashMap;
+use std::ops::Deref;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, Weak};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use axum::extract::ws::Utf8Bytes;
 use flare_model::{
     Command, Event, FlareError, JobDetail, JobLive, JobSummary, LinkState, ListJobsFilter,
-    ReadCommand, Reply, ServerFrame, StatusChange, TargetType, Topic, TopicData, TopicDelta,
-    UpstreamState,
+    ReadCommand, Reply, ServerFrame, SiteHistory, StatusChange, SystemInfo, TargetType, Topic,
+    TopicData, TopicDelta, UpstreamState,
 };
 use serde_json::{Map, Value};
 use tokio::sync::{Notify, broadcast, watch};
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
-use crate::config::PollConfig;
+use crate::config::{HistoryConfig, PollConfig};
+use crate::history::SiteHistoryBook;
 use crate::upstream::{Connector, UpstreamSession};
 
 /// Tunables of every hub.
@@ -44,10 +59,17 @@ pub struct HubSettings {
     /// First and largest pause between login attempts.
     pub backoff_start: Duration,
     pub backoff_max: Duration,
+    /// After NVFlare refused the login, the least time before an attaching socket retries it.
+    pub auth_retry_gap: Duration,
+    /// A hub with no socket for this long is shut down.
+    pub idle: Duration,
+    /// The site connectivity history window and background sample interval.
+    pub history: HistoryConfig,
 }
 
 impl HubSettings {
-    /// Settings with the given poll intervals and queue length and the standard backoff.
+    /// Settings with the given poll intervals and queue length and the standard backoff, idle
+    /// time (300 s) and history (6 h, sampled every 30 s).
     pub fn new(poll: PollConfig, queue_len: usize) -> Self {
         HubSettings {
             poll,
@@ -55,30 +77,42 @@ impl HubSettings {
             connect_wait: Duration::from_secs(10),
             backoff_start: Duration::from_secs(1),
             backoff_max: Duration::from_secs(15),
+            auth_retry_gap: Duration::from_secs(5),
+            idle: Duration::from_secs(300),
+            history: HistoryConfig::default(),
         }
     }
 }
+
+type HubMap = Mutex<HashMap<(String, String), Arc<Hub>>>;
 
 /// All hubs of the relay, created on first use.
 pub struct Hubs {
     connector: Arc<dyn Connector>,
     settings: HubSettings,
-    hubs: Mutex<HashMap<(String, String), Arc<Hub>>>,
+    hubs: Arc<HubMap>,
 }
 
 impl Hubs {
+    /// The hub registry; inside a tokio runtime it also starts the reaper of idle hubs.
     pub fn new(connector: Arc<dyn Connector>, settings: HubSettings) -> Self {
+        let hubs = Arc::new(Mutex::new(HashMap::new()));
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            runtime.spawn(reap(Arc::downgrade(&hubs), settings.idle));
+        }
         Hubs {
             connector,
             settings,
-            hubs: Mutex::new(HashMap::new()),
+            hubs,
         }
     }
 
-    /// The hub of (identity, study), created (and logging in) on first use.
+    /// The hub of (identity, study), created (and logging in) on first use. Counts as a use for
+    /// the idle timer, but does not keep the hub alive: sockets use [`Hubs::attach`].
     pub fn get(&self, identity: &str, kit: &Path, study: &str) -> Arc<Hub> {
         let mut hubs = lock(&self.hubs);
-        hubs.entry((identity.to_owned(), study.to_owned()))
+        let hub = hubs
+            .entry((identity.to_owned(), study.to_owned()))
             .or_insert_with(|| {
                 Hub::start(
                     identity.to_owned(),
@@ -88,7 +122,45 @@ impl Hubs {
                     self.settings.clone(),
                 )
             })
-            .clone()
+            .clone();
+        *lock(&hub.last_used) = Instant::now();
+        hub
+    }
+
+    /// The hub of (identity, study) for a socket: kept alive while the lease lives. A hub whose
+    /// login NVFlare refused tries again (see [`HubSettings::auth_retry_gap`]).
+    pub fn attach(&self, identity: &str, kit: &Path, study: &str) -> HubLease {
+        let lease = self.get_leased(identity, kit, study);
+        lease.retry_refused();
+        lease
+    }
+
+    fn get_leased(&self, identity: &str, kit: &Path, study: &str) -> HubLease {
+        let hub = self.get(identity, kit, study);
+        let map = lock(&self.hubs);
+        hub.leases.fetch_add(1, Ordering::SeqCst);
+        let registered = map
+            .get(&(identity.to_owned(), study.to_owned()))
+            .is_some_and(|h| Arc::ptr_eq(h, &hub));
+        drop(map);
+        if registered {
+            return HubLease { hub };
+        }
+        // Reaped between get and the lease: start over with a fresh hub.
+        hub.leases.fetch_sub(1, Ordering::SeqCst);
+        self.get_leased(identity, kit, study)
+    }
+
+    /// The hub of (identity, study) if it exists; never logs in.
+    pub fn existing(&self, identity: &str, study: &str) -> Option<Arc<Hub>> {
+        lock(&self.hubs)
+            .get(&(identity.to_owned(), study.to_owned()))
+            .cloned()
+    }
+
+    /// The settings every hub gets.
+    pub fn settings(&self) -> &HubSettings {
+        &self.settings
     }
 
     /// How many hubs exist.
@@ -102,6 +174,59 @@ impl Hubs {
     }
 }
 
+/// Removes hubs without leases idle for `idle`, until the registry is gone.
+async fn reap(hubs: Weak<HubMap>, idle: Duration) {
+    let tick = (idle / 4).clamp(Duration::from_millis(50), Duration::from_secs(30));
+    loop {
+        tokio::time::sleep(tick).await;
+        let Some(hubs) = hubs.upgrade() else {
+            return;
+        };
+        let idle_hubs: Vec<Arc<Hub>> = {
+            let mut map = lock(&hubs);
+            let mut gone = Vec::new();
+            map.retain(|_, hub| {
+                let keep =
+                    hub.leases.load(Ordering::SeqCst) > 0 || lock(&hub.last_used).elapsed() < idle;
+                if !keep {
+                    gone.push(hub.clone());
+                }
+                keep
+            });
+            gone
+        };
+        for hub in idle_hubs {
+            hub.shutdown();
+        }
+    }
+}
+
+/// A socket's hold on a hub: while one exists the hub is not shut down for idleness.
+pub struct HubLease {
+    hub: Arc<Hub>,
+}
+
+impl HubLease {
+    /// The hub itself.
+    pub fn hub(&self) -> &Arc<Hub> {
+        &self.hub
+    }
+}
+
+impl Deref for HubLease {
+    type Target = Arc<Hub>;
+    fn deref(&self) -> &Arc<Hub> {
+        &self.hub
+    }
+}
+
+impl Drop for HubLease {
+    fn drop(&mut self) {
+        *lock(&self.hub.last_used) = Instant::now();
+        self.hub.leases.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
 /// One upstream session and its pollers.
 pub struct Hub {
     identity: String,
@@ -112,12 +237,23 @@ pub struct Hub {
     link: Mutex<Link>,
     state_tx: watch::Sender<UpstreamState>,
     topics: Mutex<HashMap<Topic, TopicEntry>>,
+    history: Mutex<SiteHistoryBook>,
+    /// Sockets attached ([`HubLease`]s alive).
+    leases: AtomicUsize,
+    last_used: Mutex<Instant>,
+    sampler: Mutex<Option<JoinHandle<()>>>,
 }
 
 struct Link {
     session: Option<Arc<dyn UpstreamSession>>,
     reconnecting: bool,
     ever_connected: bool,
+    /// The login task while one runs.
+    task: Option<JoinHandle<()>>,
+    /// NVFlare refused the login (`AuthenticationError`): no retry until a socket attaches.
+    refused: Option<(FlareError, Instant)>,
+    /// Set by [`Hub::shutdown`]: nothing logs in any more.
+    closed: bool,
 }
 
 struct TopicEntry {
@@ -171,6 +307,8 @@ impl Hub {
         connector: Arc<dyn Connector>,
         settings: HubSettings,
     ) -> Arc<Hub> {
+        let history =
+            SiteHistoryBook::new(settings.history.keep(), settings.history.sample_every());
         let (state_tx, _) = watch::channel(UpstreamState {
             state: LinkState::Connecting,
             server_version: None,
@@ -187,12 +325,117 @@ impl Hub {
                 session: None,
                 reconnecting: true,
                 ever_connected: false,
+                task: None,
+                refused: None,
+                closed: false,
             }),
             state_tx,
             topics: Mutex::new(HashMap::new()),
+            history: Mutex::new(history),
+            leases: AtomicUsize::new(0),
+            last_used: Mutex::new(Instant::now()),
+            sampler: Mutex::new(None),
         });
-        tokio::spawn(hub.clone().connect_loop());
+        let task = tokio::spawn(hub.clone().connect_loop());
+        lock(&hub.link).task = Some(task);
+        *lock(&hub.sampler) = Some(tokio::spawn(hub.clone().sample_loop()));
         hub
+    }
+
+    /// Stops the hub: its pollers, sampler and login task end and the upstream session logs out.
+    /// Called by the reaper once the hub is out of the registry.
+    pub fn shutdown(&self) {
+        let session = {
+            let mut link = lock(&self.link);
+            link.closed = true;
+            if let Some(task) = link.task.take() {
+                task.abort();
+            }
+            link.session.take()
+        };
+        if let Some(sampler) = lock(&self.sampler).take() {
+            sampler.abort();
+        }
+        for entry in lock(&self.topics).values_mut() {
+            if let Some(poller) = entry.poller.take() {
+                poller.abort();
+            }
+        }
+        self.set_state(
+            LinkState::Down,
+            None,
+            Some("the relay closed this idle NVFlare session".to_owned()),
+        );
+        tracing::info!(identity = %self.identity, study = %self.study, "idle hub shut down");
+        if let Some(session) = session {
+            tokio::spawn(async move { session.close().await });
+        }
+    }
+
+    /// True once [`Hub::shutdown`] ran.
+    pub fn is_shut_down(&self) -> bool {
+        lock(&self.link).closed
+    }
+
+    /// Sockets attached now.
+    pub fn leases(&self) -> usize {
+        self.leases.load(Ordering::SeqCst)
+    }
+
+    /// The site connectivity history this hub recorded.
+    pub fn site_history(&self) -> SiteHistory {
+        lock(&self.history).snapshot()
+    }
+
+    fn record_sites(&self, info: &SystemInfo) {
+        lock(&self.history).record(now_ms(), info.client_info.iter().map(|c| c.name.as_str()));
+    }
+
+    /// The background sample: one `get_system_info` per `history.sample_secs`, skipped when the
+    /// watched system topic polled within that interval (its poll already recorded a sample).
+    async fn sample_loop(self: Arc<Self>) {
+        let every = self.settings.history.sample_every();
+        loop {
+            tokio::time::sleep(every).await;
+            let recent = lock(&self.topics).get(&Topic::System).is_some_and(|e| {
+                e.poller.is_some() && e.cache.as_ref().is_some_and(|c| c.at.elapsed() < every)
+            });
+            if recent {
+                continue;
+            }
+            match self
+                .execute(&Command::Read(ReadCommand::GetSystemInfo))
+                .await
+            {
+                Ok(Reply::SystemInfo(info)) => self.record_sites(&info),
+                Ok(other) => tracing::debug!("unexpected reply to get_system_info: {other:?}"),
+                Err(e) => tracing::debug!(
+                    identity = %self.identity, study = %self.study,
+                    "no site history sample: {e}"
+                ),
+            }
+        }
+    }
+
+    /// After NVFlare refused the login: tries once more, unless the last refusal is more recent
+    /// than [`HubSettings::auth_retry_gap`].
+    fn retry_refused(self: &Arc<Self>) {
+        let mut link = lock(&self.link);
+        let due = link
+            .refused
+            .as_ref()
+            .is_some_and(|(_, at)| at.elapsed() >= self.settings.auth_retry_gap);
+        if !due || link.closed || link.reconnecting {
+            return;
+        }
+        link.refused = None;
+        link.reconnecting = true;
+        self.set_state(
+            LinkState::Connecting,
+            None,
+            Some("logging in to NVFlare again".to_owned()),
+        );
+        link.task = Some(tokio::spawn(self.clone().connect_loop()));
     }
 
     /// The NVFlare identity this hub acts as.
@@ -376,7 +619,10 @@ impl Hub {
         };
         let reply = self.execute(&Command::Read(command)).await?;
         match (topic, reply) {
-            (Topic::System, Reply::SystemInfo(info)) => Ok(TopicData::System(info)),
+            (Topic::System, Reply::SystemInfo(info)) => {
+                self.record_sites(&info);
+                Ok(TopicData::System(info))
+            }
             (Topic::Jobs, Reply::Jobs(jobs)) => Ok(TopicData::Jobs(jobs)),
             (Topic::Job { job_id }, Reply::JobMeta(meta)) => {
                 let live = if is_live_status(&meta.status) {
@@ -514,12 +760,18 @@ impl Hub {
         if let Some(session) = self.connected_session() {
             return Ok(session);
         }
+        if let Some(refused) = self.refused() {
+            return Err(refused);
+        }
         let mut state = self.state_tx.subscribe();
         if state.borrow_and_update().state == LinkState::Connecting {
             let connecting = state.wait_for(|s| s.state != LinkState::Connecting);
             let _ = tokio::time::timeout(self.settings.connect_wait, connecting).await;
             if let Some(session) = self.connected_session() {
                 return Ok(session);
+            }
+            if let Some(refused) = self.refused() {
+                return Err(refused);
             }
         }
         let why = self
@@ -532,6 +784,10 @@ impl Hub {
         Err(FlareError::NoConnection {
             message: format!("the relay is reconnecting to the NVFlare server{why}"),
         })
+    }
+
+    fn refused(&self) -> Option<FlareError> {
+        lock(&self.link).refused.as_ref().map(|(e, _)| e.clone())
     }
 
     fn connected_session(self: &Arc<Self>) -> Option<Arc<dyn UpstreamSession>> {
@@ -554,11 +810,14 @@ impl Hub {
             return;
         }
         link.session = None;
+        if link.closed {
+            return;
+        }
         tracing::warn!(identity = %self.identity, study = %self.study, "upstream lost: {why}");
         self.set_state(LinkState::Reconnecting, None, Some(why.to_owned()));
         if !link.reconnecting {
             link.reconnecting = true;
-            tokio::spawn(self.clone().connect_loop());
+            link.task = Some(tokio::spawn(self.clone().connect_loop()));
         }
     }
 
@@ -573,11 +832,18 @@ impl Hub {
                         identity = %self.identity, study = %self.study, server_version = %version,
                         "upstream connected"
                     );
-                    {
+                    let closed = {
                         let mut link = lock(&self.link);
-                        link.session = Some(session);
-                        link.reconnecting = false;
-                        link.ever_connected = true;
+                        if !link.closed {
+                            link.session = Some(session.clone());
+                            link.reconnecting = false;
+                            link.ever_connected = true;
+                        }
+                        link.closed
+                    };
+                    if closed {
+                        session.close().await;
+                        return;
                     }
                     self.set_state(LinkState::Connected, Some(version), None);
                     for entry in lock(&self.topics).values() {
@@ -585,6 +851,28 @@ impl Hub {
                             entry.poll_now.notify_one();
                         }
                     }
+                    return;
+                }
+                Err(FlareError::AuthenticationError { message, auth_code }) => {
+                    let code = auth_code.as_deref().unwrap_or("no code");
+                    let reason = format!(
+                        "NVFlare refused the login of {} to study {:?}: {message} ({code}); \
+                         reconnect to try again",
+                        self.identity, self.study
+                    );
+                    tracing::warn!(identity = %self.identity, study = %self.study, "{reason}");
+                    {
+                        let mut link = lock(&self.link);
+                        link.refused = Some((
+                            FlareError::AuthenticationError {
+                                message: reason.clone(),
+                                auth_code,
+                            },
+                            Instant::now(),
+                        ));
+                        link.reconnecting = false;
+                    }
+                    self.set_state(LinkState::Down, None, Some(reason));
                     return;
                 }
                 Err(error) => {

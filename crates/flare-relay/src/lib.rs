@@ -10,7 +10,7 @@ use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::HeaderValue;
 use axum::http::header::{CACHE_CONTROL, REFERRER_POLICY, X_CONTENT_TYPE_OPTIONS, X_FRAME_OPTIONS};
-use axum::routing::{any, get, post};
+use axum::routing::{any, delete, get, post};
 use tokio::net::TcpListener;
 use tower_http::set_header::SetResponseHeaderLayer;
 
@@ -18,13 +18,16 @@ pub mod audit;
 pub mod auth;
 pub mod config;
 pub mod fake;
+pub mod history;
 pub mod hub;
+pub mod kiosk;
 pub mod origin;
 pub mod ratelimit;
 pub mod routes;
 pub mod session;
 pub mod state;
 pub mod static_files;
+pub mod study;
 pub mod transfers;
 pub mod upload;
 pub mod upstream;
@@ -40,6 +43,16 @@ pub fn app(state: AppState) -> Router {
         .route("/api/session", get(routes::session::handler))
         .route("/api/upload", post(routes::upload::handler))
         .route("/api/download/{id}", get(routes::download::handler))
+        .route(
+            "/api/kiosk-tokens",
+            get(routes::kiosk_tokens::list).post(routes::kiosk_tokens::create),
+        )
+        .route(
+            "/api/kiosk-tokens/{id}",
+            delete(routes::kiosk_token::revoke),
+        )
+        .route("/api/kiosk-login", post(routes::kiosk_login::handler))
+        .route("/api/site-history", get(routes::site_history::handler))
         .route("/api/{*rest}", any(routes::api_not_found))
         .layer(DefaultBodyLimit::max(16 * 1024))
         .layer(SetResponseHeaderLayer::overriding(

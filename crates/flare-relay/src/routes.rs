@@ -6,9 +6,13 @@ use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
 pub mod download;
+pub mod kiosk_login;
+pub mod kiosk_token;
+pub mod kiosk_tokens;
 pub mod login;
 pub mod logout;
 pub mod session;
+pub mod site_history;
 pub mod upload;
 pub mod ws;
 

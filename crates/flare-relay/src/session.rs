@@ -24,6 +24,8 @@ pub struct Actor {
     pub role: Role,
     pub identity: String,
     pub study: String,
+    /// For a kiosk session: its token, as `<id> (<label>)` (audited with every refusal).
+    pub kiosk: Option<String>,
 }
 
 /// The relay's job files as one console login sees them.
@@ -144,6 +146,7 @@ impl OperatorSession {
                 command: command.name(),
                 outcome,
                 message: message.as_deref(),
+                kiosk_token: self.actor.kiosk.as_deref(),
             });
         }
         result
@@ -198,6 +201,7 @@ impl TabSession {
                     command: mutate.name(),
                     outcome: "refused",
                     message: Some(error.message()),
+                    kiosk_token: actor.kiosk.as_deref(),
                 });
                 Err(error)
             }

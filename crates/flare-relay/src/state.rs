@@ -11,6 +11,7 @@ use crate::audit::Audit;
 use crate::auth::{LoginLimiter, Sessions, User, Users};
 use crate::config::{Config, Limits};
 use crate::hub::{HubSettings, Hubs};
+use crate::kiosk::KioskStore;
 use crate::transfers::Transfers;
 use crate::upstream::Connector;
 
@@ -23,6 +24,8 @@ pub enum StateError {
         kit: PathBuf,
         message: String,
     },
+    #[error(transparent)]
+    Kiosk(#[from] crate::kiosk::KioskError),
     #[error("cannot open the audit file {path}: {source}")]
     AuditFile {
         path: PathBuf,
@@ -50,6 +53,8 @@ pub struct Inner {
     pub session_ttl: Duration,
     /// Uploads, downloads and the job library.
     pub transfers: Arc<Transfers>,
+    /// Kiosk tokens (hashes of their secrets).
+    pub kiosk: KioskStore,
 }
 
 impl Deref for AppState {
@@ -93,13 +98,17 @@ impl AppState {
         let session_ttl = Duration::from_secs(config.limits.session_ttl_secs);
         let transfers = Transfers::new(config);
         transfers.start_sweeper();
+        let kiosk = KioskStore::open(
+            config.kiosk_tokens_file.as_deref(),
+            Duration::from_secs(config.limits.max_kiosk_token_secs),
+        )?;
+        let mut hub_settings = HubSettings::new(config.poll.clone(), config.limits.queue_len);
+        hub_settings.idle = Duration::from_secs_f64(config.limits.hub_idle_secs);
+        hub_settings.history = config.history.clone();
         Ok(AppState(Arc::new(Inner {
             users: Users::new(users),
             sessions: Sessions::new(session_ttl),
-            hubs: Hubs::new(
-                connector,
-                HubSettings::new(config.poll.clone(), config.limits.queue_len),
-            ),
+            hubs: Hubs::new(connector, hub_settings),
             audit: Arc::new(audit),
             origins: config.origins_for(bound),
             limits: config.limits.clone(),
@@ -108,6 +117,7 @@ impl AppState {
             login_limiter: LoginLimiter::new(config.limits.login_attempts_per_min),
             session_ttl,
             transfers,
+            kiosk,
         })))
     }
 }

@@ -30,6 +30,8 @@ use crate::session::{Actor, TabSession};
 pub const CLOSE_LAGGING: u16 = 4000;
 /// Close code: the console login ended (logout or expiry).
 pub const CLOSE_SESSION_ENDED: u16 = 4001;
+/// Close code: the kiosk token of the login was revoked.
+pub const CLOSE_KIOSK_REVOKED: u16 = 4003;
 /// Close code: a message exceeded `max_message_bytes`.
 pub const CLOSE_TOO_BIG: u16 = 1009;
 
@@ -47,6 +49,8 @@ pub struct Tab {
     pub limits: Limits,
     /// Becomes true when the console login ends.
     pub ended: watch::Receiver<bool>,
+    /// True when the login ended because its kiosk token was revoked.
+    pub revoked: Arc<std::sync::atomic::AtomicBool>,
     pub expires_at: Instant,
 }
 
@@ -71,6 +75,8 @@ pub enum TabEnd {
     Lagging,
     /// The console login ended.
     SessionEnded,
+    /// The kiosk token of the login was revoked.
+    KioskRevoked,
     /// The browser sent a message above the size limit.
     TooBig,
 }
@@ -123,6 +129,9 @@ where
         tokio::select! {
             () = &mut expiry => break TabEnd::SessionEnded,
             changed = ended.changed() => {
+                if tab.revoked.load(std::sync::atomic::Ordering::SeqCst) {
+                    break TabEnd::KioskRevoked;
+                }
                 if changed.is_err() || *ended.borrow() {
                     break TabEnd::SessionEnded;
                 }
@@ -231,6 +240,7 @@ where
     let close = match end {
         TabEnd::Lagging => Some((CLOSE_LAGGING, "the tab fell behind too often; reconnect")),
         TabEnd::SessionEnded => Some((CLOSE_SESSION_ENDED, "the console session ended")),
+        TabEnd::KioskRevoked => Some((CLOSE_KIOSK_REVOKED, "kiosk token revoked")),
         TabEnd::TooBig => Some((CLOSE_TOO_BIG, "message too big")),
         TabEnd::Gone | TabEnd::WriteStalled => None,
     };
@@ -567,6 +577,7 @@ mod tests {
                 role: Role::Viewer,
                 identity: "admin".into(),
                 study: "default".into(),
+                kiosk: None,
             };
             let audit = Arc::new(Audit::tracing_only());
             let (ended_tx, ended) = watch::channel(false);
@@ -587,6 +598,7 @@ mod tests {
                 audit,
                 limits: limits.clone(),
                 ended,
+                revoked: Default::default(),
                 expires_at: Instant::now() + Duration::from_secs(3600),
             };
             let task = tokio::spawn(async move {

@@ -191,6 +191,7 @@ fn audit(state: &AppState, login: &LoginSession, outcome: &str, message: Option<
         command: "upload_job",
         outcome,
         message,
+        kiosk_token: None,
     });
 }
 

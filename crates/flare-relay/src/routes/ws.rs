@@ -1,26 +1,37 @@
-//! `GET /ws`: the tab's WebSocket. Refused before the upgrade without a live session cookie (401)
-//! or without an allowed `Origin` (403); upgraded with explicit size and buffer limits.
+//! `GET /ws[?study=<name>]`: the tab's WebSocket. Refused before the upgrade without a live session
+//! cookie (401), with an invalid study name (400), with another study than a kiosk login's (403)
+//! or without an allowed `Origin` (403); upgraded with explicit size and buffer limits. The socket
+//! is attached to the hub of (the login's identity, the study asked for, else the login's own).
 
-use axum::extract::State;
+use std::collections::HashMap;
+
 use axum::extract::ws::WebSocketUpgrade;
 use axum::extract::ws::rejection::WebSocketUpgradeRejection;
+use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use futures_util::StreamExt;
 
+use crate::auth::LoginSession;
 use crate::origin;
 use crate::routes::error;
 use crate::session::{Actor, TabFiles, TabSession};
 use crate::state::AppState;
+use crate::study::{self, StudyError};
 use crate::ws::{self, Tab};
 
 pub async fn handler(
     State(state): State<AppState>,
+    Query(query): Query<HashMap<String, String>>,
     headers: HeaderMap,
     upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
 ) -> Response {
     let Some(login) = state.sessions.from_headers(&headers) else {
         return error(StatusCode::UNAUTHORIZED, "not logged in");
+    };
+    let study = match requested_study(&login, query.get("study").map(String::as_str)) {
+        Ok(study) => study,
+        Err(response) => return response,
     };
     if let Err(e) = origin::check_required(&headers, &state.origins) {
         tracing::warn!(user = %login.user.name, "websocket refused: {e}");
@@ -31,12 +42,17 @@ pub async fn handler(
         Err(rejection) => return rejection.into_response(),
     };
     let user = &login.user;
-    let hub = state.hubs.get(&user.identity, &user.kit, &user.study);
+    let lease = state.hubs.attach(&user.identity, &user.kit, &study);
+    let hub = lease.hub().clone();
     let actor = Actor {
         user: user.name.clone(),
         role: user.role,
         identity: user.identity.clone(),
-        study: user.study.clone(),
+        study,
+        kiosk: login
+            .kiosk
+            .as_ref()
+            .map(|k| format!("{} ({})", k.id, k.label)),
     };
     let tab = Tab {
         session: std::sync::Arc::new(TabSession::new(
@@ -53,6 +69,7 @@ pub async fn handler(
         audit: state.audit.clone(),
         limits: state.limits.clone(),
         ended: login.ended(),
+        revoked: login.revoked.clone(),
         expires_at: login.expires_at,
     };
     let limits = &state.limits;
@@ -65,5 +82,18 @@ pub async fn handler(
         .on_upgrade(move |socket| async move {
             let (sink, stream) = socket.split();
             ws::run(sink, stream, tab).await;
+            drop(lease);
         })
+}
+
+/// The study a request of `login` works in (see [`study::resolve`]), or the refusal: 400 for a
+/// bad name, 403 for a kiosk login asking for another study than its token's.
+pub fn requested_study(login: &LoginSession, asked: Option<&str>) -> Result<String, Response> {
+    study::resolve(asked, &login.user.study, login.kiosk.is_some()).map_err(|e| {
+        let status = match e {
+            StudyError::Invalid(_) => StatusCode::BAD_REQUEST,
+            StudyError::Pinned { .. } => StatusCode::FORBIDDEN,
+        };
+        error(status, &e.to_string())
+    })
 }

@@ -1,0 +1,103 @@
+//! `POST /api/kiosk-login` `{"token": "<secret>"}`: starts a viewer session for a kiosk token's
+//! identity and study, with the normal session cookie. Rate-limited like `/api/login`.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{ConnectInfo, State};
+use axum::http::header::{RETRY_AFTER, SET_COOKIE};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use flare_model::Role;
+use serde::Deserialize;
+
+use crate::auth::{User, set_cookie};
+use crate::origin;
+use crate::routes::error;
+use crate::state::AppState;
+
+/// The one answer for an unknown, expired or revoked token.
+pub const INVALID_KIOSK_LINK: &str =
+    "this kiosk link is no longer valid: ask an operator for a new one";
+
+#[derive(Deserialize)]
+struct KioskLogin {
+    token: String,
+}
+
+pub async fn handler(
+    State(state): State<AppState>,
+    ConnectInfo(client): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    if let Err(e) = origin::check_if_present(&headers, &state.origins) {
+        return error(StatusCode::FORBIDDEN, &e.to_string());
+    }
+    if let Err(wait) = state.login_limiter.attempt(client.ip()) {
+        let secs = wait.as_secs() + 1;
+        let mut response = error(
+            StatusCode::TOO_MANY_REQUESTS,
+            &format!("too many login attempts: try again in {secs} s"),
+        );
+        response.headers_mut().insert(RETRY_AFTER, secs.into());
+        return response;
+    }
+    let request: KioskLogin = match serde_json::from_slice(&body) {
+        Ok(request) => request,
+        Err(e) => {
+            return error(
+                StatusCode::BAD_REQUEST,
+                &format!("a kiosk login is a JSON object {{\"token\": ...}}: {e}"),
+            );
+        }
+    };
+    let Some(token) = state.kiosk.check(&request.token) else {
+        tracing::info!(target: "audit", client = %client.ip(), "kiosk login refused");
+        return error(StatusCode::UNAUTHORIZED, INVALID_KIOSK_LINK);
+    };
+    // The kit of the identity: the creator's when still configured with it, else any user's.
+    let kit = state
+        .users
+        .iter()
+        .filter(|u| u.identity == token.identity)
+        .max_by_key(|u| u.name == token.created_by)
+        .map(|u| u.kit.clone());
+    let Some(kit) = kit else {
+        tracing::warn!(
+            token = %token.id, identity = %token.identity,
+            "kiosk login refused: no configured user has the token's identity any more"
+        );
+        return error(StatusCode::UNAUTHORIZED, INVALID_KIOSK_LINK);
+    };
+    let user = Arc::new(User::new(
+        format!("kiosk:{}", token.label),
+        Role::Viewer,
+        token.identity.clone(),
+        kit,
+        token.study.clone(),
+        String::new(),
+    ));
+    let (cookie_token, session) = match state.sessions.create_kiosk(user, token.clone()) {
+        Ok(created) => created,
+        Err(e) => {
+            tracing::error!("cannot draw a session token: {e}");
+            return error(StatusCode::INTERNAL_SERVER_ERROR, "cannot start a session");
+        }
+    };
+    tracing::info!(
+        target: "audit", user = %session.user.name, kiosk_token = %token.id,
+        identity = %token.identity, study = %token.study, client = %client.ip(), "kiosk login"
+    );
+    let lifetime = session
+        .expires_at
+        .saturating_duration_since(tokio::time::Instant::now());
+    let cookie = set_cookie(&cookie_token, state.secure_cookies, lifetime);
+    (
+        [(SET_COOKIE, cookie)],
+        Json(session.body(state.transfers.max_upload_bytes)),
+    )
+        .into_response()
+}
