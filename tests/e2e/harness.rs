@@ -267,13 +267,23 @@ pub(crate) struct Relay {
 
 impl Relay {
     pub(crate) async fn start(name: &str, poc: &'static Poc) -> Relay {
+        Relay::start_with(name, poc, Vec::new()).await
+    }
+
+    /// Like [`Relay::start`], with extra top-level config settings such as `job_library` or
+    /// `work_dir`.
+    pub(crate) async fn start_with(
+        name: &str,
+        poc: &'static Poc,
+        extra: Vec<(&'static str, Value)>,
+    ) -> Relay {
         let name = name.to_owned();
-        tokio::task::spawn_blocking(move || Relay::start_blocking(&name, poc))
+        tokio::task::spawn_blocking(move || Relay::start_blocking(&name, poc, &extra))
             .await
             .expect("start the relay")
     }
 
-    fn start_blocking(name: &str, poc: &'static Poc) -> Relay {
+    fn start_blocking(name: &str, poc: &'static Poc, extra: &[(&'static str, Value)]) -> Relay {
         let (operator_hash, viewer_hash) = password_hashes();
         let dist = console_dist();
         assert!(
@@ -290,11 +300,12 @@ impl Relay {
             ("console_dir", json!(dist)),
             ("allowed_origins", json!([base])),
             ("audit_file", json!(dir.join("audit.jsonl"))),
-        ]) + &format!(
-            "\n[poll]\nsystem_secs = 1.0\njobs_secs = 1.0\njob_secs = 1.0\n{}{}",
-            user_table(OPERATOR.name, operator_hash, "operator", &kit),
-            user_table(VIEWER.name, viewer_hash, "viewer", &kit),
-        );
+        ]) + &toml_config(extra)
+            + &format!(
+                "\n[poll]\nsystem_secs = 1.0\njobs_secs = 1.0\njob_secs = 1.0\n{}{}",
+                user_table(OPERATOR.name, operator_hash, "operator", &kit),
+                user_table(VIEWER.name, viewer_hash, "viewer", &kit),
+            );
         let config_path = dir.join("relay.toml");
         fs::write(&config_path, config).expect("write the relay config");
         let log = log_dir().join(format!("relay-{name}.log"));
