@@ -32,6 +32,8 @@ struct FakeState {
     studies: Vec<String>,
     /// Sessions logged out (`close`).
     logouts: usize,
+    /// Logins refused with an `AuthenticationError`.
+    refusals: usize,
     jobs: Vec<JobSummary>,
     metas: HashMap<String, JobMeta>,
     clients: Vec<ClientInfo>,
@@ -347,6 +349,11 @@ impl FakeNvflare {
         self.lock().study_logins.get(study).copied().unwrap_or(0)
     }
 
+    /// Logins refused for an unknown study so far.
+    pub fn refusals(&self) -> usize {
+        self.lock().refusals
+    }
+
     /// Sessions closed (logged out) so far.
     pub fn logouts(&self) -> usize {
         self.lock().logouts
@@ -544,6 +551,7 @@ impl Connector for FakeNvflare {
                 });
             }
             if study != "default" && !state.studies.iter().any(|s| s == study) {
+                state.refusals += 1;
                 return Err(FlareError::AuthenticationError {
                     message: format!("study '{study}' is not configured"),
                     auth_code: Some("AUTH_STUDY_NOT_CONFIGURED".into()),

@@ -16,6 +16,9 @@ pub mod site_history;
 pub mod upload;
 pub mod ws;
 
+/// A refusal before any work: its status and message, turned into a response by [`error`].
+pub type Refusal = (StatusCode, String);
+
 /// A JSON error body `{"error": message}` with a status.
 pub fn error(status: StatusCode, message: &str) -> Response {
     (status, Json(json!({ "error": message }))).into_response()

@@ -3,11 +3,14 @@
 
 mod relay {
     mod commands;
+    mod history;
     mod job_files;
+    mod kiosk;
     mod live;
     mod login;
     mod socket_auth;
     mod static_files;
+    mod studies;
     mod support;
     mod topics;
     mod uploads;

@@ -18,7 +18,7 @@ pub async fn revoke(
 ) -> Response {
     let login = match operator(&state, &headers, true) {
         Ok(login) => login,
-        Err(response) => return response,
+        Err((status, message)) => return error(status, &message),
     };
     match state.kiosk.revoke(&login.user.identity, &id) {
         Ok(Some(token)) => {

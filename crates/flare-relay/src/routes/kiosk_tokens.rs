@@ -16,7 +16,7 @@ use crate::auth::LoginSession;
 use crate::hub::now_ms;
 use crate::kiosk::{KioskError, NewToken};
 use crate::origin;
-use crate::routes::error;
+use crate::routes::{Refusal, error};
 use crate::state::AppState;
 use crate::study;
 
@@ -25,9 +25,9 @@ pub fn operator(
     state: &AppState,
     headers: &HeaderMap,
     origin_required: bool,
-) -> Result<Arc<LoginSession>, Response> {
+) -> Result<Arc<LoginSession>, Refusal> {
     let Some(login) = state.sessions.from_headers(headers) else {
-        return Err(error(StatusCode::UNAUTHORIZED, "not logged in"));
+        return Err((StatusCode::UNAUTHORIZED, "not logged in".to_owned()));
     };
     let checked = if origin_required {
         origin::check_required(headers, &state.origins)
@@ -35,12 +35,12 @@ pub fn operator(
         origin::check_if_present(headers, &state.origins)
     };
     if let Err(e) = checked {
-        return Err(error(StatusCode::FORBIDDEN, &e.to_string()));
+        return Err((StatusCode::FORBIDDEN, e.to_string()));
     }
     if login.user.role != Role::Operator || login.kiosk.is_some() {
-        return Err(error(
+        return Err((
             StatusCode::FORBIDDEN,
-            "only operators manage kiosk tokens",
+            "only operators manage kiosk tokens".to_owned(),
         ));
     }
     Ok(login)
@@ -64,14 +64,14 @@ pub fn audit(state: &AppState, login: &LoginSession, command: &str, study: &str,
 pub async fn list(State(state): State<AppState>, headers: HeaderMap) -> Response {
     match operator(&state, &headers, false) {
         Ok(login) => Json(state.kiosk.list(&login.user.identity)).into_response(),
-        Err(response) => response,
+        Err((status, message)) => error(status, &message),
     }
 }
 
 pub async fn create(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
     let login = match operator(&state, &headers, true) {
         Ok(login) => login,
-        Err(response) => return response,
+        Err((status, message)) => return error(status, &message),
     };
     let request: NewKioskToken = match serde_json::from_slice(&body) {
         Ok(request) => request,

@@ -24,7 +24,7 @@ pub async fn handler(
     };
     let study = match requested_study(&login, query.get("study").map(String::as_str)) {
         Ok(study) => study,
-        Err(response) => return response,
+        Err((status, message)) => return error(status, &message),
     };
     let history = match state.hubs.existing(&login.user.identity, &study) {
         Some(hub) => hub.site_history(),

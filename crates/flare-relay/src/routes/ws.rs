@@ -14,7 +14,7 @@ use futures_util::StreamExt;
 
 use crate::auth::LoginSession;
 use crate::origin;
-use crate::routes::error;
+use crate::routes::{Refusal, error};
 use crate::session::{Actor, TabFiles, TabSession};
 use crate::state::AppState;
 use crate::study::{self, StudyError};
@@ -31,7 +31,7 @@ pub async fn handler(
     };
     let study = match requested_study(&login, query.get("study").map(String::as_str)) {
         Ok(study) => study,
-        Err(response) => return response,
+        Err((status, message)) => return error(status, &message),
     };
     if let Err(e) = origin::check_required(&headers, &state.origins) {
         tracing::warn!(user = %login.user.name, "websocket refused: {e}");
@@ -88,12 +88,12 @@ pub async fn handler(
 
 /// The study a request of `login` works in (see [`study::resolve`]), or the refusal: 400 for a
 /// bad name, 403 for a kiosk login asking for another study than its token's.
-pub fn requested_study(login: &LoginSession, asked: Option<&str>) -> Result<String, Response> {
+pub fn requested_study(login: &LoginSession, asked: Option<&str>) -> Result<String, Refusal> {
     study::resolve(asked, &login.user.study, login.kiosk.is_some()).map_err(|e| {
         let status = match e {
             StudyError::Invalid(_) => StatusCode::BAD_REQUEST,
             StudyError::Pinned { .. } => StatusCode::FORBIDDEN,
         };
-        error(status, &e.to_string())
+        (status, e.to_string())
     })
 }

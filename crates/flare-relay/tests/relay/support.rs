@@ -149,7 +149,17 @@ impl TestRelay {
         cookie: Option<&str>,
         origin: Option<&str>,
     ) -> Result<Tab, tungstenite::Error> {
-        let mut request = format!("ws://{}/ws", self.addr)
+        self.connect_to("/ws", cookie, origin).await
+    }
+
+    /// Opens a WebSocket at `path` (e.g. `/ws?study=s`) with the given cookie and origin.
+    pub(crate) async fn connect_to(
+        &self,
+        path: &str,
+        cookie: Option<&str>,
+        origin: Option<&str>,
+    ) -> Result<Tab, tungstenite::Error> {
+        let mut request = format!("ws://{}{path}", self.addr)
             .into_client_request()
             .expect("request");
         if let Some(cookie) = cookie {
@@ -190,6 +200,52 @@ impl TestRelay {
 }
 
 impl TestRelay {
+    /// `method path` with an optional cookie, the relay's origin and a JSON body; the status and
+    /// JSON body.
+    pub(crate) async fn api(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        cookie: Option<&str>,
+        body: Option<serde_json::Value>,
+    ) -> (reqwest::StatusCode, serde_json::Value) {
+        let mut request = reqwest::Client::new()
+            .request(method, self.url(path))
+            .header("origin", self.origin());
+        if let Some(cookie) = cookie {
+            request = request.header("cookie", cookie);
+        }
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let response = request.send().await.expect("api request");
+        let status = response.status();
+        let body = response.json().await.unwrap_or(serde_json::Value::Null);
+        (status, body)
+    }
+
+    /// `POST /api/kiosk-login` with a secret: the status, the JSON body and the cookie pair.
+    pub(crate) async fn kiosk_login(
+        &self,
+        secret: &str,
+    ) -> (reqwest::StatusCode, serde_json::Value, Option<String>) {
+        let response = reqwest::Client::new()
+            .post(self.url("/api/kiosk-login"))
+            .json(&serde_json::json!({ "token": secret }))
+            .send()
+            .await
+            .expect("kiosk login");
+        let status = response.status();
+        let cookie = response
+            .headers()
+            .get("set-cookie")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(';').next())
+            .map(str::to_owned);
+        let body = response.json().await.expect("a JSON body");
+        (status, body, cookie)
+    }
+
     /// The folder uploads and downloads are unpacked in (`work_dir`).
     pub(crate) fn work_dir(&self) -> PathBuf {
         self.dir.path().join("work")
