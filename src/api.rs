@@ -1,6 +1,7 @@
-//! The relay's HTTP session endpoints: `/api/login`, `/api/logout`, `/api/session`.
+//! The relay's HTTP endpoints: `/api/login`, `/api/logout`, `/api/session`, `/api/kiosk-login`,
+//! `/api/kiosk-tokens` and `/api/site-history`.
 
-use flare_model::Role;
+use flare_model::{CreatedKioskToken, KioskToken, NewKioskToken, Role, SiteHistory};
 use gloo_net::http::Request;
 use serde::{Deserialize, Serialize};
 
@@ -16,6 +17,9 @@ pub struct SessionInfo {
     /// The largest upload the relay accepts (relays before this field: unknown).
     #[serde(default)]
     pub max_upload_bytes: Option<u64>,
+    /// True for a wall screen logged in with a kiosk token.
+    #[serde(default)]
+    pub kiosk: bool,
 }
 
 /// Whether this tab is signed in at the relay.
@@ -132,6 +136,89 @@ pub async fn session() -> Result<SessionInfo, ApiError> {
 pub async fn logout() {
     // Ignored on purpose: signing out locally must work even when the relay is gone.
     let _ = Request::post("/api/logout").send().await;
+}
+
+#[derive(Serialize)]
+struct KioskLoginBody<'a> {
+    token: &'a str,
+}
+
+/// `POST /api/kiosk-login`: trades a kiosk token for a read-only session cookie.
+pub async fn kiosk_login(token: &str) -> Result<SessionInfo, ApiError> {
+    let req = Request::post("/api/kiosk-login")
+        .json(&KioskLoginBody { token })
+        .map_err(|e| ApiError::Failed(e.to_string()))?;
+    session_reply(req.send().await.map_err(unreachable)?).await
+}
+
+/// Reads a JSON reply, or the relay's `{"error"}` worded as an [`ApiError`].
+async fn json_reply<T: serde::de::DeserializeOwned>(
+    resp: gloo_net::http::Response,
+) -> Result<T, ApiError> {
+    let code = resp.status();
+    if (200..300).contains(&code) {
+        return resp.json::<T>().await.map_err(|e| {
+            ApiError::Failed(format!(
+                "the relay sent a reply this console does not understand ({e})"
+            ))
+        });
+    }
+    let detail = resp
+        .json::<ErrorBody>()
+        .await
+        .map(|b| b.error)
+        .unwrap_or_else(|_| resp.status_text());
+    Err(match code {
+        401 => ApiError::Unauthorized(detail),
+        404 => ApiError::Failed(format!(
+            "this relay does not offer that yet (404 {detail}); update the relay"
+        )),
+        _ => ApiError::Failed(format!("the relay answered {code} ({detail})")),
+    })
+}
+
+/// `GET /api/site-history[?study=]`.
+pub async fn site_history(study: Option<&str>) -> Result<SiteHistory, ApiError> {
+    let url = match study {
+        Some(s) => format!(
+            "/api/site-history?study={}",
+            crate::connection::encode_component(s)
+        ),
+        None => "/api/site-history".to_owned(),
+    };
+    json_reply(Request::get(&url).send().await.map_err(unreachable)?).await
+}
+
+/// `GET /api/kiosk-tokens`.
+pub async fn kiosk_tokens() -> Result<Vec<KioskToken>, ApiError> {
+    json_reply(
+        Request::get("/api/kiosk-tokens")
+            .send()
+            .await
+            .map_err(unreachable)?,
+    )
+    .await
+}
+
+/// `POST /api/kiosk-tokens`.
+pub async fn create_kiosk_token(new: &NewKioskToken) -> Result<CreatedKioskToken, ApiError> {
+    let req = Request::post("/api/kiosk-tokens")
+        .json(new)
+        .map_err(|e| ApiError::Failed(e.to_string()))?;
+    json_reply(req.send().await.map_err(unreachable)?).await
+}
+
+/// `DELETE /api/kiosk-tokens/<id>`.
+pub async fn revoke_kiosk_token(id: &str) -> Result<(), ApiError> {
+    let url = format!(
+        "/api/kiosk-tokens/{}",
+        crate::connection::encode_component(id)
+    );
+    let resp = Request::delete(&url).send().await.map_err(unreachable)?;
+    if (200..300).contains(&resp.status()) {
+        return Ok(());
+    }
+    json_reply::<serde_json::Value>(resp).await.map(|_| ())
 }
 
 #[cfg(test)]

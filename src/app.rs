@@ -5,14 +5,21 @@ use leptos_router::components::{ParentRoute, Route, Router, Routes};
 use leptos_router::path;
 
 use crate::api::Auth;
-use crate::components::shell::{Shell, check_session};
+use crate::components::shell::{Shell, WallShell, check_session};
+use crate::components::study_scope::StudyScope;
 use crate::routes::job_detail::JobDetailPage;
 use crate::routes::job_logs::JobLogsPage;
 use crate::routes::jobs::JobsPage;
+use crate::routes::kiosk::KioskPage;
+use crate::routes::kiosk_tokens::KioskTokensPage;
 use crate::routes::login::LoginPage;
+use crate::routes::new_study::NewStudyPage;
 use crate::routes::not_found::NotFoundPage;
 use crate::routes::overview::OverviewPage;
+use crate::routes::studies::StudiesPage;
+use crate::routes::study_detail::StudyDetailPage;
 use crate::routes::submit::SubmitPage;
+use crate::routes::wall::WallPage;
 use crate::theme;
 use crate::time::Clock;
 
@@ -38,12 +45,27 @@ pub fn App() -> impl IntoView {
         <Router>
             <Routes fallback=NotFoundPage>
                 <Route path=path!("/login") view=LoginPage />
+                <Route path=path!("/kiosk") view=KioskPage />
+                <ParentRoute path=path!("/wall") view=WallShell>
+                    <Route path=path!("") view=WallPage />
+                </ParentRoute>
                 <ParentRoute path=path!("") view=Shell>
                     <Route path=path!("") view=OverviewPage />
-                    <Route path=path!("jobs") view=JobsPage />
-                    <Route path=path!("jobs/:id") view=JobDetailPage />
-                    <Route path=path!("jobs/:id/logs") view=JobLogsPage />
+                    <ParentRoute path=path!("jobs") view=StudyScope>
+                        <Route path=path!("") view=JobsPage />
+                        <Route path=path!(":id") view=JobDetailPage />
+                        <Route path=path!(":id/logs") view=JobLogsPage />
+                    </ParentRoute>
                     <Route path=path!("submit") view=SubmitPage />
+                    <Route path=path!("studies") view=StudiesPage />
+                    <Route path=path!("studies/new") view=NewStudyPage />
+                    <Route path=path!("studies/:study") view=StudyDetailPage />
+                    <ParentRoute path=path!("studies/:study/jobs") view=StudyScope>
+                        <Route path=path!("") view=JobsPage />
+                        <Route path=path!(":id") view=JobDetailPage />
+                        <Route path=path!(":id/logs") view=JobLogsPage />
+                    </ParentRoute>
+                    <Route path=path!("kiosk-tokens") view=KioskTokensPage />
                 </ParentRoute>
             </Routes>
         </Router>

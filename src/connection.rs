@@ -119,6 +119,8 @@ struct Inner {
     next_id: u64,
     /// Subscribe requests waiting for their reply, so an error lands on the right panel.
     pending: HashMap<u64, Topic>,
+    /// Set when the socket is closed on purpose to reconnect to another study: no back-off then.
+    switching: bool,
     /// Commands waiting for their reply. Dropped with the socket: the caller then learns that the
     /// connection was lost before the answer came.
     waiting: HashMap<u64, oneshot::Sender<Result<Reply, FlareError>>>,
@@ -170,6 +172,10 @@ pub struct Connection {
     pub socket: RwSignal<SocketState>,
     pub hello: RwSignal<Option<Hello>>,
     pub store: RwSignal<Store>,
+    /// The study this tab asked for (`/ws?study=`); None = the session's default study.
+    pub study: RwSignal<Option<String>>,
+    /// True once the relay closed the socket with 4003: this kiosk screen's link was revoked.
+    pub revoked: RwSignal<bool>,
     auth: RwSignal<Auth>,
     inner: StoredValue<Inner, LocalStorage>,
 }
@@ -181,6 +187,8 @@ impl Connection {
             socket: RwSignal::new(SocketState::Connecting),
             hello: RwSignal::new(None),
             store: RwSignal::new(Store::default()),
+            study: RwSignal::new(None),
+            revoked: RwSignal::new(false),
             auth,
             inner: StoredValue::new_local(Inner::default()),
         }
@@ -198,6 +206,31 @@ impl Connection {
             inner.ready = false;
             inner.waiting.clear();
             // Dropping the outbox ends the writer, which closes the socket.
+            inner.tx = None;
+        });
+    }
+
+    /// Attaches the tab to `study` (None: the session's default): drops what it knows of the old
+    /// study and reconnects at once with `?study=`. No-op when already there.
+    pub fn set_study(self, study: Option<String>) {
+        if self.study.get_untracked() == study {
+            return;
+        }
+        self.study.set(study);
+        self.hello.set(None);
+        self.store.update(|s| {
+            s.system = Default::default();
+            s.jobs = Default::default();
+            s.job.clear();
+        });
+        self.socket.set(SocketState::Connecting);
+        let _ = self.inner.try_update_value(|inner| {
+            if inner.tx.is_some() {
+                inner.switching = true;
+            }
+            inner.ready = false;
+            inner.waiting.clear();
+            // Dropping the outbox ends the writer, which closes the socket; `run` reconnects.
             inner.tx = None;
         });
     }
@@ -351,9 +384,21 @@ impl Connection {
     async fn run(self) {
         let mut backoff = FIRST_BACKOFF_MS;
         while !self.is_closed() {
-            let (reason, greeted) = self.run_socket().await;
+            let (reason, greeted, code) = self.run_socket().await;
             if self.is_closed() {
                 break;
+            }
+            if code == Some(REVOKED_CLOSE_CODE) {
+                let _ = self.revoked.try_set(true);
+                self.close();
+                break;
+            }
+            let switching = self
+                .inner
+                .try_update_value(|i| std::mem::take(&mut i.switching))
+                .unwrap_or(false);
+            if switching {
+                continue;
             }
             if greeted {
                 backoff = FIRST_BACKOFF_MS;
@@ -380,11 +425,12 @@ impl Connection {
         }
     }
 
-    /// One socket's life. Returns why it ended and whether the relay greeted it.
-    async fn run_socket(self) -> (String, bool) {
-        let ws = match WebSocket::open(&ws_url()) {
+    /// One socket's life. Returns why it ended, whether the relay greeted it, and the close code.
+    async fn run_socket(self) -> (String, bool, Option<u16>) {
+        let study = self.study.get_untracked();
+        let ws = match WebSocket::open(&ws_url(study.as_deref())) {
             Ok(ws) => ws,
-            Err(err) => return (format!("cannot open a WebSocket ({err})"), false),
+            Err(err) => return (format!("cannot open a WebSocket ({err})"), false, None),
         };
         let (mut write, mut read) = ws.split();
         let (tx, mut rx) = mpsc::unbounded::<String>();
@@ -406,11 +452,23 @@ impl Connection {
         });
 
         let mut reason = "the relay closed the connection".to_owned();
+        let mut code = None;
         while let Some(msg) = read.next().await {
             match msg {
-                Ok(Message::Text(text)) => self.handle_text(&text),
+                Ok(Message::Text(text)) => {
+                    // Switched to another study meanwhile: this socket's frames are not ours.
+                    if self
+                        .inner
+                        .try_with_value(|i| i.tx.is_none())
+                        .unwrap_or(true)
+                    {
+                        break;
+                    }
+                    self.handle_text(&text)
+                }
                 Ok(Message::Bytes(_)) => {}
                 Err(WebSocketError::ConnectionClose(ev)) => {
+                    code = Some(ev.code);
                     reason = if !ev.reason.is_empty() {
                         ev.reason
                     } else if ev.code == 1006 {
@@ -434,18 +492,45 @@ impl Connection {
         });
         // The state is Connecting or Reconnecting before each socket; only a hello makes it Open.
         let greeted = self.socket.try_get_untracked() == Some(SocketState::Open);
-        (reason, greeted)
+        (reason, greeted, code)
     }
 }
 
-/// `ws(s)://<this host>/ws`.
-fn ws_url() -> String {
+/// The close code the relay uses when a kiosk token is revoked.
+pub const REVOKED_CLOSE_CODE: u16 = 4003;
+
+/// The socket path: `/ws`, or `/ws?study=<name>` for another study than the default.
+pub fn ws_path(study: Option<&str>) -> String {
+    match study {
+        Some(s) => format!("/ws?study={}", encode_component(s)),
+        None => "/ws".to_owned(),
+    }
+}
+
+/// Percent-encodes a URL query or path component (study names are `[a-z0-9_-]`, but be safe).
+pub fn encode_component(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// `ws(s)://<this host>/ws[?study=]`.
+fn ws_url(study: Option<&str>) -> String {
     let location = window().location();
     let scheme = match location.protocol().as_deref() {
         Ok("https:") => "wss",
         _ => "ws",
     };
-    format!("{scheme}://{}/ws", location.host().unwrap_or_default())
+    format!(
+        "{scheme}://{}{}",
+        location.host().unwrap_or_default(),
+        ws_path(study)
+    )
 }
 
 /// Waits `ms` milliseconds without blocking the page.
@@ -617,6 +702,13 @@ mod tests {
         assert!(second.as_mut().now_or_never().is_none());
         conn.inner.update_value(|i| i.waiting.clear());
         assert_eq!(second.now_or_never(), Some(Err(connection_lost())));
+    }
+
+    #[test]
+    fn study_goes_into_the_socket_query() {
+        assert_eq!(ws_path(None), "/ws");
+        assert_eq!(ws_path(Some("cancer-2")), "/ws?study=cancer-2");
+        assert_eq!(ws_path(Some("a b")), "/ws?study=a%20b");
     }
 
     #[test]

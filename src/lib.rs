@@ -19,8 +19,10 @@ pub mod policy;
 pub mod routes;
 pub mod state;
 pub mod status;
+pub mod studies;
 pub mod submission;
 pub mod theme;
 pub mod time;
+pub mod wall;
 
 pub use app::App;

@@ -1,10 +1,17 @@
 //! The pages, one route per file: `/login`, `/`, `/jobs`, `/jobs/:id`, `/jobs/:id/logs`,
-//! `/submit`.
+//! `/submit`, `/studies`, `/studies/new`, `/studies/:study`, `/studies/:study/jobs[/:id[/logs]]`,
+//! `/kiosk-tokens`, `/wall`, `/kiosk`.
 
 pub mod job_detail;
 pub mod job_logs;
 pub mod jobs;
+pub mod kiosk;
+pub mod kiosk_tokens;
 pub mod login;
+pub mod new_study;
 pub mod not_found;
 pub mod overview;
+pub mod studies;
+pub mod study_detail;
 pub mod submit;
+pub mod wall;

@@ -7,6 +7,7 @@ use leptos_router::hooks::use_navigate;
 
 use crate::api::{self, Auth, SessionInfo};
 use crate::components::connection_indicator::ConnectionIndicator;
+use crate::components::study_switcher::StudySwitcher;
 use crate::components::theme_toggle::ThemeToggle;
 
 /// The app header for a signed-in session.
@@ -41,13 +42,13 @@ pub fn AppHeader(session: SessionInfo) -> impl IntoView {
                 </A>
                 <A href="/jobs">"Jobs"</A>
                 <A href="/submit">"Submit"</A>
+                <A href="/studies">"Studies"</A>
+                {(!viewer).then(|| view! { <A href="/kiosk-tokens">"Screens"</A> })}
+                <A href="/wall">"Wall"</A>
             </nav>
             <div class="topbar-end">
                 <ConnectionIndicator />
-                <span class="chip" title="The study this session works in">
-                    <span class="chip-key">"study"</span>
-                    {session.study.clone()}
-                </span>
+                <StudySwitcher />
                 <span class="chip" title=format!("NVFlare identity: {}", session.identity)>
                     {session.user.clone()}
                     <span class="chip-key">{role}</span>

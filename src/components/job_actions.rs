@@ -221,7 +221,7 @@ pub fn JobActions(
                 busy
                 copy=ctx
                 on_click=Callback::new(|_| {})
-                href=format!("/jobs/{}/logs", job_id.get_untracked())
+                href=format!("{}/{}/logs", crate::identity::jobs_base_here(), job_id.get_untracked())
             />
             <ActionRow
                 action=JobAction::Delete

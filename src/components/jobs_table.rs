@@ -47,6 +47,7 @@ pub fn JobsTable(
     #[prop(into)] rows: Signal<Vec<JobSummary>>,
     sort: RwSignal<Sort>,
 ) -> impl IntoView {
+    let base = crate::identity::jobs_base_here();
     view! {
         <div class="table-wrap">
             <table id="jobs-table" class="table">
@@ -72,7 +73,7 @@ pub fn JobsTable(
                             )
                         }
                         children=move |job| {
-                            let href = format!("/jobs/{}", job.job_id);
+                            let href = format!("{base}/{}", job.job_id);
                             let text = if job.job_name.is_empty() {
                                 short_id(&job.job_id).to_owned()
                             } else {

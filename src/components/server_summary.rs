@@ -71,7 +71,7 @@ pub fn ServerSummary(
                                 {jobs
                                     .into_iter()
                                     .map(|j| {
-                                        let href = format!("/jobs/{}", j.job_id);
+                                        let href = format!("{}/{}", crate::identity::jobs_base_here(), j.job_id);
                                         let label = format!(
                                             "{} ({})",
                                             j.app_name,

@@ -25,6 +25,55 @@ pub fn check_session(auth: RwSignal<Auth>) {
     });
 }
 
+/// The wall screen's frame: no header, no sign-in redirect (a screen has nobody to type); says
+/// full-screen when it is signed out, unreachable, or its kiosk link was revoked.
+#[component]
+pub fn WallShell() -> impl IntoView {
+    let auth = expect_context::<RwSignal<Auth>>();
+    retry_while_unreachable(auth);
+    let state = Memo::new(move |_| auth.get());
+    move || match state.get() {
+        Auth::SignedIn(session) => view! { <SignedIn session bare=true /> }.into_any(),
+        Auth::SignedOut { .. } => view! {
+            <main class="wall-message" role="alert">
+                <h1>"This screen is not signed in"</h1>
+                <p>
+                    "Open its kiosk link again, or "
+                    <a href="/login?next=%2Fwall">"sign in"</a>
+                    " to show the wall screen."
+                </p>
+            </main>
+        }
+        .into_any(),
+        Auth::Unreachable(message) => view! {
+            <main class="wall-message" role="alert">
+                <h1>"Relay unreachable"</h1>
+                <p>{message}</p>
+                <p class="muted">"Retrying…"</p>
+            </main>
+        }
+        .into_any(),
+        Auth::Checking => view! {
+            <main class="wall-message">
+                <p role="status">"Connecting…"</p>
+            </main>
+        }
+        .into_any(),
+    }
+}
+
+/// Rechecks the session every 10 s while the relay is unreachable, so a wall recovers by itself.
+fn retry_while_unreachable(auth: RwSignal<Auth>) {
+    Effect::new(move |_| {
+        if matches!(auth.get(), Auth::Unreachable(_)) {
+            set_timeout(
+                move || check_session(auth),
+                std::time::Duration::from_secs(10),
+            );
+        }
+    });
+}
+
 /// The layout route: guards, then header + page.
 #[component]
 pub fn Shell() -> impl IntoView {
@@ -85,9 +134,10 @@ pub fn Shell() -> impl IntoView {
     }
 }
 
-/// The frame of a signed-in session; the connection lives as long as it does.
+/// The frame of a signed-in session; the connection lives as long as it does. `bare`: the wall
+/// screen, without header and footer.
 #[component]
-fn SignedIn(session: SessionInfo) -> impl IntoView {
+fn SignedIn(session: SessionInfo, #[prop(optional)] bare: bool) -> impl IntoView {
     let auth = expect_context::<RwSignal<Auth>>();
     let conn = Connection::new(auth);
     provide_context(conn);
@@ -122,6 +172,13 @@ fn SignedIn(session: SessionInfo) -> impl IntoView {
             })
         })
     };
+    if bare {
+        return view! {
+            <Outlet />
+            <ToastHost toasts />
+        }
+        .into_any();
+    }
     view! {
         <AppHeader session />
         <main id="main" class="page" tabindex="-1">
@@ -140,4 +197,5 @@ fn SignedIn(session: SessionInfo) -> impl IntoView {
         <footer class="footer muted">{footer}</footer>
         <ToastHost toasts />
     }
+    .into_any()
 }

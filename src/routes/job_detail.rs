@@ -86,10 +86,11 @@ fn WatchedJob(job_id: String) -> impl IntoView {
         let job_id = job_id.clone();
         move |action: JobAction| {
             let navigate = navigate.clone();
+            let base = crate::identity::jobs_base_here();
             ops.run(
                 conn,
                 toasts,
-                move |path: &str| navigate(path, Default::default()),
+                move |path: &str| navigate(&path.replacen("/jobs", &base, 1), Default::default()),
                 action,
                 job_id.clone(),
             );
@@ -99,10 +100,12 @@ fn WatchedJob(job_id: String) -> impl IntoView {
         Signal::derive(move || allowed(&who.get(), JobAction::ResetErrors, Some(&meta.read())));
     let loaded = Memo::new(move |_| detail.read().is_some());
     let meta_sig: Signal<JobMeta> = meta.into();
-    let logs_href = format!("/jobs/{job_id}/logs");
+    let base = crate::identity::jobs_base_here();
+    let logs_href = format!("{base}/{job_id}/logs");
+    let back = base.clone();
     view! {
         <nav class="crumbs" aria-label="Breadcrumb">
-            <a href="/jobs">"Jobs"</a>
+            <a href=base.clone()>"Jobs"</a>
             <span aria-hidden="true">" / "</span>
             <code>{short_id(&job_id).to_owned()}</code>
         </nav>
@@ -121,7 +124,7 @@ fn WatchedJob(job_id: String) -> impl IntoView {
                 None if not_found() => {
                     view! {
                         <p class="empty">
-                            <a href="/jobs">"Back to the job list"</a>
+                            <a href=back.clone()>"Back to the job list"</a>
                         </p>
                     }
                         .into_any()

@@ -195,7 +195,8 @@ fn JobLogs(job_id: String) -> impl IntoView {
             }
         }
     };
-    let job_href = format!("/jobs/{job_id}");
+    let base = crate::identity::jobs_base_here();
+    let job_href = format!("{base}/{job_id}");
     // Mounted once per fetch cycle, so the panes keep their scroll position across tail updates.
     let has_logs = Memo::new(move |_| logs.read().is_some());
     let shown = Signal::derive(move || logs.get().unwrap_or_default());
@@ -207,7 +208,7 @@ fn JobLogs(job_id: String) -> impl IntoView {
     let refresh = fetch.clone();
     view! {
         <nav class="crumbs" aria-label="Breadcrumb">
-            <a href="/jobs">"Jobs"</a>
+            <a href=base.clone()>"Jobs"</a>
             <span aria-hidden="true">" / "</span>
             <a href=job_href>
                 <code>{short_id(&job_id).to_owned()}</code>

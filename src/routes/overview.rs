@@ -1,10 +1,12 @@
-//! `/`: server status and start time, NVFlare version, sites and when they last connected.
+//! `/`: server status and start time, NVFlare version, sites and when they last connected, and the
+//! site timeline (connectivity over the relay's history window).
 
 use flare_model::Topic;
 use leptos::prelude::*;
 
 use crate::components::card::Card;
 use crate::components::server_summary::ServerSummary;
+use crate::components::site_timeline::{REFRESH_MS, SiteTimeline, use_site_history};
 use crate::components::sites_list::SitesList;
 use crate::connection::use_topic;
 
@@ -35,6 +37,8 @@ pub fn OverviewPage() -> impl IntoView {
             String::new()
         }
     });
+    let (history, history_error, history_at) = use_site_history(None);
+    let history_interval = Signal::derive(|| REFRESH_MS);
     view! {
         <div class="page-head">
             <h1>"Overview"</h1>
@@ -51,6 +55,21 @@ pub fn OverviewPage() -> impl IntoView {
                 aside=site_count
             >
                 <SitesList sites loaded unavailable />
+            </Card>
+        </div>
+        <div class="timeline-card">
+            <Card
+                title="Site timeline"
+                fresh_ms=history_at
+                interval_ms=history_interval
+                error=Signal::derive(|| None)
+            >
+                {move || {
+                    history_error
+                        .get()
+                        .map(|e| view! { <p class="note note-error" role="alert">{e}</p> })
+                }}
+                <SiteTimeline history />
             </Card>
         </div>
     }

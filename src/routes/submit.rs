@@ -142,10 +142,12 @@ pub fn SubmitPage() -> impl IntoView {
         Memo::new(move |_| picked.with(|p| p.as_ref().and_then(|p| too_big(p.size(), limit))));
 
     // Runs a submission and opens the job, unless the page went away meanwhile.
+    let base = crate::identity::jobs_base_here();
     let go = {
         let navigate = navigate.clone();
         move |pending: Pending, step: Step, text: String| {
             let navigate = navigate.clone();
+            let base = base.clone();
             phase.set(Phase::Submitting(text));
             error.set(None);
             leptos::task::spawn_local(async move {
@@ -155,7 +157,7 @@ pub fn SubmitPage() -> impl IntoView {
                 }
                 let _ = phase.try_set(Phase::Idle);
                 match result {
-                    Ok(id) => navigate(&format!("/jobs/{id}"), Default::default()),
+                    Ok(id) => navigate(&format!("{base}/{id}"), Default::default()),
                     Err(e) => {
                         let _ = error.try_set(Some(error_view(&e)));
                     }
@@ -335,7 +337,7 @@ pub fn SubmitPage() -> impl IntoView {
 
     view! {
         <nav class="crumbs" aria-label="Breadcrumb">
-            <a href="/jobs">"Jobs"</a>
+            <a href=crate::identity::jobs_base_here()>"Jobs"</a>
             <span aria-hidden="true">" / "</span>
             "Submit"
         </nav>
@@ -364,7 +366,7 @@ pub fn SubmitPage() -> impl IntoView {
                                 .map(|id| {
                                     view! {
                                         <p>
-                                            <a href=format!("/jobs/{id}")>"Open the existing job"</a>
+                                            <a href=format!("{}/{id}", crate::identity::jobs_base_here())>"Open the existing job"</a>
                                         </p>
                                     }
                                 })}
