@@ -431,6 +431,8 @@ mod tests {
         assert_eq!(config.users[0].role, Role::Operator);
         assert_eq!(config.poll.job(), Duration::from_secs(1));
         assert_eq!(config.limits.max_message_bytes, 65536);
+        assert_eq!(config.history.keep(), Duration::from_secs(6 * 3600));
+        assert_eq!(config.history.sample_every(), Duration::from_secs(30));
     }
 
     #[test]
@@ -442,7 +444,10 @@ mod tests {
             .replace("# [limits]", "[limits]")
             .replace("# max_upload", "max_upload")
             .replace("# upload_ttl", "upload_ttl")
-            .replace("# download_ttl", "download_ttl");
+            .replace("# download_ttl", "download_ttl")
+            .replace("# hub_idle", "hub_idle")
+            .replace("# max_kiosk", "max_kiosk")
+            .replace("# kiosk_tokens_file", "kiosk_tokens_file");
         let mut config = Config::parse(&text).expect("example parses");
         config.validate().expect("example validates");
         config.resolve_paths(Path::new("/etc/flare"));
@@ -451,6 +456,12 @@ mod tests {
             Some(PathBuf::from("/etc/flare/../../jobs"))
         );
         assert_eq!(config.work_dir, Some(PathBuf::from("/etc/flare/work")));
+        assert_eq!(
+            config.kiosk_tokens_file,
+            Some(PathBuf::from("/etc/flare/kiosk-tokens.json"))
+        );
+        assert_eq!(config.limits.max_kiosk_token_secs, 30 * 24 * 3600);
+        assert_eq!(config.limits.hub_idle_secs, 300.0);
         let limits = &config.limits;
         assert_eq!(limits.max_upload_bytes, 256 * 1024 * 1024);
         assert_eq!(limits.max_upload_extracted_bytes, 1024 * 1024 * 1024);

@@ -87,7 +87,12 @@ async fn login(addr: SocketAddr, user: &str) -> String {
 
 /// Opens `/ws` for a login.
 async fn connect(addr: SocketAddr, cookie: &str) -> Socket {
-    let mut request = format!("ws://{addr}/ws")
+    connect_to(addr, "/ws", cookie).await
+}
+
+/// Opens a WebSocket at `path` (e.g. `/ws?study=s`) for a login.
+async fn connect_to(addr: SocketAddr, path: &str, cookie: &str) -> Socket {
+    let mut request = format!("ws://{addr}{path}")
         .into_client_request()
         .expect("request");
     let headers = request.headers_mut();
@@ -513,4 +518,46 @@ async fn a_watched_running_job_shows_its_rounds_advance_until_an_operator_aborts
     };
     assert_eq!(ended.meta.status, "FINISHED:ABORTED");
     assert_eq!(ended.live, None);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_study_nvflare_refuses_leaves_the_socket_down_with_the_auth_code() {
+    let poc = tokio::task::spawn_blocking(Poc::shared).await.expect("poc");
+    let (addr, _dir) = start_relay(poc).await;
+    let cookie = login(addr, "operator").await;
+    let mut socket = connect_to(addr, "/ws?study=no-such-study-here", &cookie).await;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    let ServerFrame::Hello { hello } = next(&mut socket, deadline).await else {
+        panic!("hello first");
+    };
+    assert_eq!(hello.study, "no-such-study-here");
+    let message = loop {
+        if let ServerFrame::Event {
+            event: Event::Upstream(state),
+        } = next(&mut socket, deadline).await
+        {
+            assert_ne!(state.state, LinkState::Connected, "{state:?}");
+            if state.state == LinkState::Down {
+                break state.message.expect("a reason");
+            }
+        }
+    };
+    assert!(message.contains("AUTH_"), "{message}");
+    send(
+        &mut socket,
+        1,
+        ClientBody::Command(Command::Read(ReadCommand::GetSystemInfo)),
+    )
+    .await;
+    let ServerFrame::Error {
+        error: FlareError::AuthenticationError { auth_code, .. },
+        ..
+    } = reply(&mut socket, 1).await
+    else {
+        panic!("commands get the login refusal");
+    };
+    assert!(
+        auth_code.as_deref().is_some_and(|c| c.starts_with("AUTH_")),
+        "{auth_code:?}"
+    );
 }
