@@ -134,7 +134,11 @@ impl KioskStore {
                 secret_sha256: sha256_hex(&secret),
             },
         );
-        self.save(&tokens)?;
+        if let Err(e) = self.save(&tokens) {
+            // Not kept: nobody would ever see its secret.
+            tokens.remove(&token.id);
+            return Err(e);
+        }
         Ok((token, secret))
     }
 

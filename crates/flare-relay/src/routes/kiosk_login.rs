@@ -87,6 +87,11 @@ pub async fn handler(
             return error(StatusCode::INTERNAL_SERVER_ERROR, "cannot start a session");
         }
     };
+    // A revocation between the check and the new session: the revocation may have missed it.
+    if state.kiosk.check(&request.token).is_none() {
+        state.sessions.remove(&cookie_token);
+        return error(StatusCode::UNAUTHORIZED, INVALID_KIOSK_LINK);
+    }
     tracing::info!(
         target: "audit", user = %session.user.name, kiosk_token = %token.id,
         identity = %token.identity, study = %token.study, client = %client.ip(), "kiosk login"
