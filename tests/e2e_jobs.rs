@@ -31,16 +31,30 @@ const STATUS_BADGE: &str = "#job-meta .status[data-status]";
 
 // --- helpers -------------------------------------------------------------------------------------
 
-/// A fresh folder for one test's files under cargo's per-target scratch dir.
-fn scratch(name: &str) -> PathBuf {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
-        .join("e2e-jobs")
-        .join(format!("{name}-{}", std::process::id()));
-    if dir.exists() {
-        std::fs::remove_dir_all(&dir).expect("clear the scratch dir");
+/// A fresh folder for one test's files under cargo's per-target scratch dir, removed on drop.
+struct Scratch(PathBuf);
+
+impl Scratch {
+    fn new(name: &str) -> Scratch {
+        let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
+            .join("e2e-jobs")
+            .join(format!("{name}-{}", std::process::id()));
+        if dir.exists() {
+            std::fs::remove_dir_all(&dir).expect("clear the scratch dir");
+        }
+        std::fs::create_dir_all(&dir).expect("create the scratch dir");
+        Scratch(dir)
     }
-    std::fs::create_dir_all(&dir).expect("create the scratch dir");
-    dir
+
+    fn join(&self, name: &str) -> PathBuf {
+        self.0.join(name)
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
 }
 
 /// Runs a Python snippet with the project's venv (nvflare 2.9 installed); returns its stdout.
@@ -176,9 +190,9 @@ finally:
     }
 }
 
-/// A relay with the repo's job library and its own `work_dir`; returns the relay and work dir.
-async fn jobs_relay(name: &str, poc: &'static Poc) -> (Relay, PathBuf) {
-    let root = scratch(&format!("relay-{name}"));
+/// A relay with the repo's job library and its own `work_dir` (`<scratch>/work`).
+async fn jobs_relay(name: &str, poc: &'static Poc) -> (Relay, Scratch) {
+    let root = Scratch::new(&format!("relay-{name}"));
     let work = root.join("work");
     std::fs::create_dir_all(&work).expect("create the relay work dir");
     let library = Path::new(env!("CARGO_MANIFEST_DIR")).join("jobs");
@@ -188,7 +202,7 @@ async fn jobs_relay(name: &str, poc: &'static Poc) -> (Relay, PathBuf) {
         vec![("job_library", json!(library)), ("work_dir", json!(work))],
     )
     .await;
-    (relay, work)
+    (relay, root)
 }
 
 /// Signs in and waits until the console left the login page.
@@ -372,7 +386,8 @@ async fn finished_job(poc: &'static Poc) -> String {
 async fn zip_uploaded_on_the_submit_page_runs_with_live_rounds_and_completes_on_screen() {
     let poc = poc().await;
     let (relay, _work) = jobs_relay("upload", poc).await;
-    let zip = scratch("upload-zip").join("hello-numpy.zip");
+    let files = Scratch::new("upload-zip");
+    let zip = files.join("hello-numpy.zip");
     // Six slow rounds, so the round bar is seen moving.
     zip_hello_numpy(&zip, 6, 2.0, &[]).await;
     let base = relay.base.clone();
@@ -422,7 +437,8 @@ async fn result_downloaded_from_the_job_page_is_a_zip_of_the_server_workspace() 
     let poc = poc().await;
     let relay = Relay::start("download", poc).await;
     let job_id = finished_job(poc).await;
-    let saved = scratch("download").join("result.zip");
+    let files = Scratch::new("download");
+    let saved = files.join("result.zip");
     let base = relay.base.clone();
     let id = job_id.clone();
     let file = saved.clone();
@@ -444,7 +460,18 @@ async fn result_downloaded_from_the_job_page_is_a_zip_of_the_server_workspace() 
         loop {
             let tone = attr(&client, "#action-status", "data-tone").await;
             match tone.as_deref() {
-                Some("Ok") => break,
+                Some("Ok") => {
+                    let text = wait_css(&client, "#action-status", PAGE_LIMIT)
+                        .await
+                        .text()
+                        .await
+                        .unwrap_or_default();
+                    assert!(
+                        text.contains(&format!("{id}.zip")),
+                        "the status names the saved file: {text}"
+                    );
+                    break;
+                }
                 Some("Error" | "Warn") => panic!(
                     "the download failed: {}",
                     wait_css(&client, "#action-status", PAGE_LIMIT)
@@ -662,8 +689,9 @@ fn find_evil(dir: &Path, depth: usize, found: &mut Vec<PathBuf>) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn upload_with_a_parent_path_entry_is_refused_by_name_and_writes_nothing() {
     let poc = poc().await;
-    let (relay, work) = jobs_relay("traversal", poc).await;
-    let zip = scratch("traversal-zip").join("traversal.zip");
+    let (relay, relay_root) = jobs_relay("traversal", poc).await;
+    let files = Scratch::new("traversal-zip");
+    let zip = files.join("traversal.zip");
     zip_hello_numpy(&zip, 2, 0.0, &[("../evil", "should never be written")]).await;
     // Other programs may keep files named evil in the shared temp dir: only new ones count there.
     let elsewhere = || {
@@ -692,9 +720,9 @@ async fn upload_with_a_parent_path_entry_is_refused_by_name_and_writes_nothing()
         assert_eq!(current_path(&client).await, "/submit");
     })
     .await;
-    let relay_root = work.parent().expect("the relay's scratch dir");
+    // `../evil` from the upload's folder or from the work dir would land in here.
     let mut found = Vec::new();
-    find_evil(relay_root, 8, &mut found);
+    find_evil(&relay_root.0, 8, &mut found);
     assert!(
         found.is_empty(),
         "the refused upload wrote {found:?} near the relay's work dir"
@@ -708,7 +736,8 @@ async fn upload_with_a_parent_path_entry_is_refused_by_name_and_writes_nothing()
 async fn submit_retried_with_the_same_token_makes_one_job() {
     let poc = poc().await;
     let (relay, _work) = jobs_relay("retry", poc).await;
-    let zip = scratch("retry-zip").join("hello-numpy.zip");
+    let files = Scratch::new("retry-zip");
+    let zip = files.join("hello-numpy.zip");
     zip_hello_numpy(&zip, 2, 0.0, &[]).await;
     let cookie = session_cookie(&relay, OPERATOR).await;
     let response = reqwest::Client::new()
@@ -854,6 +883,34 @@ async fn logs_of_a_running_job_tail_live_and_filter() {
             deadline.tick((filtered.len(), n)).await;
         }
         screenshot(&client, "jobs-logs").await;
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn library_job_submitted_from_the_submit_page_opens_its_job() {
+    let poc = poc().await;
+    let (relay, _work) = jobs_relay("library", poc).await;
+    let base = relay.base.clone();
+    with_browser("jobs-library", |client| async move {
+        sign_in_operator(&client, &base).await;
+        client
+            .goto(&format!("{base}/submit"))
+            .await
+            .expect("open /submit");
+        mark_page(&client).await;
+        wait_enabled(
+            &client,
+            r#"#job-library li[data-library="hello-numpy"] button"#,
+        )
+        .await
+        .click()
+        .await
+        .expect("click Submit hello-numpy");
+        let job_id = wait_job_path(&client, None).await;
+        let _abort = AbortOnDrop { poc, job_id };
+        assert_not_reloaded(&client).await;
+        screenshot(&client, "jobs-library").await;
     })
     .await;
 }
