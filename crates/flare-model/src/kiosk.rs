@@ -33,6 +33,7 @@ pub struct NewKioskToken {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CreatedKioskToken {
     pub token: KioskToken,
-    /// Path and query of the kiosk URL, e.g. `/kiosk?token=...`; the secret is in it.
+    /// Path and fragment of the kiosk URL, e.g. `/kiosk#token=...`; the secret is in the fragment so it
+    /// never reaches a server log.
     pub url: String,
 }

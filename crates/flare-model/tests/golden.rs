@@ -879,7 +879,7 @@ fn http_payloads_match_golden() {
         "kiosk_created",
         &[CreatedKioskToken {
             token,
-            url: "/kiosk?token=3f9a".to_owned(),
+            url: "/kiosk#token=3f9a".to_owned(),
         }],
     );
 }
