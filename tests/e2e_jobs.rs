@@ -129,7 +129,7 @@ print(json.dumps(zipfile.ZipFile(sys.argv[1]).namelist()))
 }
 
 /// What nvflare's own FLARE API says about `job_id`: whether `list_jobs` lists it and what
-/// `get_job_meta` answers (`"missing:<exception>"` when it raises).
+/// `get_job_meta` answers (`"status:<status>"`, or `"missing:<exception class>"` when it raises).
 async fn nvflare_sees(poc: &'static Poc, job_id: &str) -> (bool, String) {
     const CODE: &str = r#"
 import json, sys
@@ -664,9 +664,9 @@ async fn delete_needs_the_typed_id_and_removes_the_job_from_nvflare() {
     .await;
     let (listed, meta) = nvflare_sees(poc, &job_id).await;
     assert!(!listed, "nvflare's list_jobs still lists {job_id}");
-    assert!(
-        meta.starts_with("missing:"),
-        "nvflare's get_job_meta still finds {job_id}: {meta}"
+    assert_eq!(
+        meta, "missing:JobNotFound",
+        "nvflare's get_job_meta of deleted job {job_id}"
     );
 }
 
@@ -802,10 +802,22 @@ async fn logs_of_a_running_job_tail_live_and_filter() {
     let base = relay.base.clone();
     with_browser("jobs-logs", |client| async move {
         sign_in_operator(&client, &base).await;
-        client
-            .goto(&format!("{base}/jobs/{job_id}/logs"))
+        // From the job page's Logs action.
+        open_job_page(&client, &base, &job_id).await;
+        wait_css(&client, "a#action-logs", PAGE_LIMIT)
             .await
-            .expect("open the logs page");
+            .click()
+            .await
+            .expect("click Logs");
+        let logs_path = format!("/jobs/{job_id}/logs");
+        let deadline = Deadline::new("the logs page", PAGE_LIMIT);
+        loop {
+            let path = current_path(&client).await;
+            if path == logs_path {
+                break;
+            }
+            deadline.tick(path).await;
+        }
         wait_css(&client, r#"#log-tail[data-live="true"]"#, JOB_LIMIT).await;
         let pane = r#".log-pane[data-site="server"] pre.log-pre"#;
         let text_len = || async {
