@@ -846,3 +846,314 @@ fn copy_texts_and_submit_tokens_work_in_the_browser_too() {
         Step::Submit
     );
 }
+
+// ---- Studies, wall screen, site timeline --------------------------------------------------
+
+use crate::components::new_study_form::{FormError, NewStudyForm};
+use crate::components::remove_study::RemoveStudy;
+use crate::components::site_timeline::SiteTimeline;
+use crate::components::wall_view::WallView;
+use crate::studies::StudyRole;
+use flare_model::{
+    ServerInfo, SiteHistory, SiteSelection, SiteSpan, SiteTimeline as Lane, SystemInfo,
+};
+use std::collections::BTreeMap;
+
+type Sent = RwSignal<Vec<(String, SiteSelection)>>;
+
+fn mount_study_form(
+    role: StudyRole,
+    connected: &[&str],
+    seen: &[&str],
+    orgs: &[(&str, &str)],
+) -> (HtmlElement, Sent, impl Drop) {
+    let root = container();
+    let sent: Sent = RwSignal::new(Vec::new());
+    let connected: Vec<String> = connected.iter().map(|s| (*s).to_owned()).collect();
+    let seen: Vec<String> = seen.iter().map(|s| (*s).to_owned()).collect();
+    let orgs: BTreeMap<String, String> = orgs
+        .iter()
+        .map(|(s, o)| ((*s).to_owned(), (*o).to_owned()))
+        .collect();
+    let mounted = leptos::mount::mount_to(root.clone(), move || {
+        view! {
+            <NewStudyForm
+                role=role
+                own_org="nvidia".to_owned()
+                connected=connected.clone()
+                seen=seen.clone()
+                orgs=orgs.clone()
+                busy=false
+                server_error={None::<FormError>}
+                on_submit=Callback::new(move |s| sent.update(|v| v.push(s)))
+            />
+        }
+    });
+    (root, sent, mounted)
+}
+
+fn click(root: &Element, selector: &str) {
+    one(root, selector).unchecked_into::<HtmlElement>().click();
+}
+
+#[wasm_bindgen_test]
+async fn a_bad_study_name_is_refused_next_to_the_field_without_a_request() {
+    let (root, sent, _m) = mount_study_form(StudyRole::ProjectAdmin, &["site-1"], &[], &[]);
+    tick().await;
+    click(&root, "#site-site-1");
+    for bad in ["Bad Name", "default", ""] {
+        type_into(&root, "#study-name", bad);
+        click(&root, "#create-study");
+        tick().await;
+        assert!(sent.get_untracked().is_empty(), "nothing sent for {bad:?}");
+        let error = one(&root, "#study-name-error");
+        assert!(!text(&error).is_empty(), "an error for {bad:?}");
+        let input = one(&root, "#study-name");
+        assert_eq!(input.get_attribute("aria-invalid").as_deref(), Some("true"));
+        assert!(
+            input
+                .get_attribute("aria-describedby")
+                .unwrap_or_default()
+                .contains("study-name-error")
+        );
+    }
+    type_into(&root, "#study-name", "cancer-2");
+    click(&root, "#create-study");
+    tick().await;
+    assert_eq!(
+        sent.get_untracked(),
+        [(
+            "cancer-2".to_owned(),
+            SiteSelection::SiteOrgs(vec!["nvidia:site-1".to_owned()])
+        )]
+    );
+    // What was typed stays in the form.
+    let input: HtmlInputElement = one(&root, "#study-name").unchecked_into();
+    assert_eq!(input.value(), "cancer-2");
+}
+
+#[wasm_bindgen_test]
+async fn an_org_admin_is_offered_only_its_own_orgs_sites() {
+    let (root, sent, _m) = mount_study_form(
+        StudyRole::OrgAdmin,
+        &["site-1", "site-3"],
+        &["site-2"],
+        &[("site-3", "acme")],
+    );
+    tick().await;
+    let offered: Vec<String> = all(&root, ".site-pick")
+        .iter()
+        .filter_map(|li| li.get_attribute("data-site"))
+        .collect();
+    assert_eq!(offered, ["site-1", "site-2"]);
+    assert!(all(&root, ".org-group[data-org='acme']").is_empty());
+    assert!(all(&root, ".org-input").is_empty(), "no org to choose");
+    // site-2 was seen but is not connected: offered disabled, marked offline.
+    assert!(disabled(&one(&root, "#site-site-2")));
+    assert!(text(&one(&root, ".site-pick[data-site='site-2']")).contains("offline"));
+    type_into(&root, "#study-name", "org-study");
+    click(&root, "#site-site-1");
+    click(&root, "#create-study");
+    tick().await;
+    assert_eq!(
+        sent.get_untracked(),
+        [(
+            "org-study".to_owned(),
+            SiteSelection::Sites(vec!["site-1".to_owned()])
+        )]
+    );
+}
+
+#[wasm_bindgen_test]
+async fn remove_study_is_enabled_only_once_its_name_is_typed() {
+    let root = container();
+    let removed = RwSignal::new(0);
+    let _m = leptos::mount::mount_to(root.clone(), move || {
+        view! {
+            <RemoveStudy
+                study="trial-7"
+                busy=false
+                on_remove=Callback::new(move |()| removed.update(|n| *n += 1))
+            />
+        }
+    });
+    tick().await;
+    let button = one(&root, "#remove-study");
+    assert_eq!(text(&button), "Remove study");
+    assert!(disabled(&button));
+    let label = one(&root, "label[for='remove-study-confirm']");
+    assert_eq!(text(&label), "Type the study name to confirm");
+    type_into(&root, "#remove-study-confirm", "trial-");
+    tick().await;
+    assert!(disabled(&button));
+    click(&root, "#remove-study");
+    tick().await;
+    assert_eq!(removed.get_untracked(), 0);
+    type_into(&root, "#remove-study-confirm", "trial-7");
+    tick().await;
+    assert!(!disabled(&button));
+    click(&root, "#remove-study");
+    tick().await;
+    assert_eq!(removed.get_untracked(), 1);
+}
+
+fn system_at(now: u64) -> Store {
+    let mut store = Store::default();
+    store.apply(
+        Event::Snapshot {
+            topic: Topic::System,
+            data: TopicData::System(SystemInfo {
+                server_info: ServerInfo {
+                    status: "stopped".to_owned(),
+                    start_time: 1.0,
+                },
+                client_info: vec![ClientInfo {
+                    name: "site-1".to_owned(),
+                    last_connect_time: now as f64 / 1_000.0,
+                }],
+                job_info: vec![],
+            }),
+            at_ms: now,
+        },
+        now,
+    );
+    store.apply(
+        Event::Upstream(UpstreamState {
+            state: LinkState::Connected,
+            server_version: Some("2.9.0".to_owned()),
+            message: None,
+            at_ms: now,
+        }),
+        now,
+    );
+    store
+}
+
+#[wasm_bindgen_test]
+async fn the_wall_says_stale_when_updates_stop_and_unreachable_when_the_socket_drops() {
+    let root = container();
+    let clock = Clock::at(100_000);
+    let store = RwSignal::new(system_at(100_000));
+    let open = RwSignal::new(true);
+    let revoked = RwSignal::new(false);
+    let _m = leptos::mount::mount_to(root.clone(), move || {
+        provide_context(clock);
+        view! {
+            <WallView
+                store
+                socket_open=open
+                history={None::<SiteHistory>}
+                study="default".to_owned()
+                revoked
+            />
+        }
+    });
+    tick().await;
+    assert!(all(&root, "#wall-banner").is_empty(), "fresh: no banner");
+    assert!(text(&one(&root, ".wall-site[data-site='site-1']")).contains("connected"));
+
+    // No event for 3 intervals (2 s default) + slack: stale.
+    clock.0.set(108_000);
+    tick().await;
+    let banner = one(&root, "#wall-banner");
+    assert_eq!(banner.get_attribute("data-kind").as_deref(), Some("stale"));
+    assert!(text(&banner).contains("stale"));
+    assert_eq!(
+        one(&root, ".wall-stamp")
+            .get_attribute("data-stale")
+            .as_deref(),
+        Some("true")
+    );
+
+    // A new event clears it; a dropped socket says the relay is unreachable.
+    store.update(|s| {
+        s.apply(
+            Event::Delta {
+                topic: Topic::System,
+                delta: TopicDelta::Unchanged,
+                at_ms: 0,
+            },
+            108_000,
+        );
+    });
+    tick().await;
+    assert!(all(&root, "#wall-banner").is_empty());
+    open.set(false);
+    tick().await;
+    assert_eq!(
+        one(&root, "#wall-banner")
+            .get_attribute("data-kind")
+            .as_deref(),
+        Some("relay")
+    );
+    revoked.set(true);
+    tick().await;
+    assert!(text(&one(&root, "#wall-revoked")).contains("revoked"));
+}
+
+#[wasm_bindgen_test]
+async fn site_timeline_draws_one_lane_per_site_with_coloured_spans() {
+    let root = container();
+    let history = SiteHistory {
+        since_ms: 0,
+        until_ms: 60_000,
+        sample_every_ms: 5_000,
+        sites: vec![
+            Lane {
+                site: "site-1".to_owned(),
+                spans: vec![SiteSpan {
+                    from_ms: 0,
+                    to_ms: 60_000,
+                    connected: true,
+                }],
+            },
+            Lane {
+                site: "site-2".to_owned(),
+                spans: vec![
+                    SiteSpan {
+                        from_ms: 0,
+                        to_ms: 15_000,
+                        connected: false,
+                    },
+                    SiteSpan {
+                        from_ms: 15_000,
+                        to_ms: 60_000,
+                        connected: true,
+                    },
+                ],
+            },
+        ],
+    };
+    let _m = leptos::mount::mount_to(root.clone(), move || {
+        view! { <SiteTimeline history=Some(history.clone()) /> }
+    });
+    tick().await;
+    let svg = one(&root, "svg#site-timeline");
+    let labels: Vec<String> = all(&svg, ".lane-label").iter().map(text).collect();
+    assert_eq!(labels, ["site-1", "site-2"]);
+    let spans = all(&svg, "rect.span");
+    let got: Vec<(String, String, f64)> = spans
+        .iter()
+        .map(|r| {
+            (
+                r.get_attribute("data-site").unwrap_or_default(),
+                r.get_attribute("data-connected").unwrap_or_default(),
+                r.get_attribute("width")
+                    .unwrap_or_default()
+                    .parse()
+                    .unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("site-1".to_owned(), "true".to_owned(), 860.0),
+            ("site-2".to_owned(), "false".to_owned(), 215.0),
+            ("site-2".to_owned(), "true".to_owned(), 645.0),
+        ]
+    );
+    assert!(spans[1].class_list().contains("span-disconnected"));
+    let x: f64 = spans[2].get_attribute("x").unwrap().parse().unwrap();
+    assert_eq!(x, 110.0 + 215.0);
+}

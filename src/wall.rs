@@ -122,6 +122,8 @@ pub fn timeline_ticks(history: &SiteHistory, width: f64, count: usize) -> Vec<(f
                 format!("-{:.1} h", back_ms as f64 / 3_600_000.0)
             } else if back_ms >= 60_000 {
                 format!("-{} min", back_ms / 60_000)
+            } else if back_ms < 10_000 {
+                format!("-{:.1} s", back_ms as f64 / 1_000.0)
             } else {
                 format!("-{} s", back_ms / 1_000)
             };
@@ -229,7 +231,7 @@ mod tests {
             ticks,
             [
                 (0.0, "-10 s".to_owned()),
-                (50.0, "-5 s".to_owned()),
+                (50.0, "-5.0 s".to_owned()),
                 (100.0, "now".to_owned())
             ]
         );

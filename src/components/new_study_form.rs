@@ -82,10 +82,8 @@ pub fn NewStudyForm(
             .collect();
         let sel = selection(role.get_untracked(), &own_org.get_untracked(), &picks);
         sites_error.set(sel.as_ref().err().cloned());
-        if name_check.is_none() {
-            if let Ok(sel) = sel {
-                on_submit.run((n, sel));
-            }
+        if let (None, Ok(sel)) = (name_check, sel) {
+            on_submit.run((n, sel));
         }
     };
     view! {

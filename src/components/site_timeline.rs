@@ -16,15 +16,15 @@ const AXIS_H: f64 = 22.0;
 /// How often the timeline is refetched.
 pub const REFRESH_MS: u64 = 30_000;
 
-/// Fetches the site history now and every [`REFRESH_MS`] while the calling component lives.
-/// Returns (history, error, fetched-at browser ms).
-pub fn use_site_history(
-    study: Option<String>,
-) -> (
+/// The loaded history, the last fetch error, and when it was last fetched (browser ms).
+pub type HistorySignals = (
     RwSignal<Option<SiteHistory>>,
     RwSignal<Option<String>>,
     RwSignal<Option<u64>>,
-) {
+);
+
+/// Fetches the site history now and every [`REFRESH_MS`] while the calling component lives.
+pub fn use_site_history(study: Option<String>) -> HistorySignals {
     let history = RwSignal::new(None::<SiteHistory>);
     let error = RwSignal::new(None::<String>);
     let at = RwSignal::new(None::<u64>);

@@ -147,27 +147,28 @@ pub fn WallView(
     });
     let server = move || {
         let s = store.read();
+        let link_up = socket_open.get()
+            && s.upstream
+                .as_ref()
+                .is_some_and(|u| u.state == flare_model::LinkState::Connected);
         match &s.system.data {
             None => ("…".to_owned(), String::new()),
             Some(i) => (
-                i.server_info.status.clone(),
+                if link_up { "online" } else { "unreachable" }.to_owned(),
                 format!(
-                    "NVFlare {} · up since {}",
+                    "{} · NVFlare {} · up since {}",
+                    match i.server_info.status.as_str() {
+                        "started" => "running a job",
+                        "stopped" => "idle",
+                        other => other,
+                    },
                     s.server_version.clone().unwrap_or_else(|| "?".to_owned()),
                     crate::time::local_datetime(i.server_info.start_time * 1_000.0)
                 ),
             ),
         }
     };
-    let server_ok = move || {
-        alarm.get().is_none()
-            && store
-                .read()
-                .system
-                .data
-                .as_ref()
-                .is_some_and(|i| i.server_info.status == "started")
-    };
+    let server_ok = move || alarm.get().is_none() && server().0 == "online";
     let job_row = move |j: JobSummary, show_status: bool| {
         let name = if j.job_name.is_empty() {
             short_id(&j.job_id).to_owned()
@@ -178,9 +179,11 @@ pub fn WallView(
         let t = tone(&j.status).as_str();
         view! {
             <li class="wall-job" data-job-id=j.job_id.clone()>
-                <span class="wall-job-name">{name}</span>
+                <div class="wall-run-line">
+                    <span class="wall-job-name">{name}</span>
+                    <span class="wall-muted">{when}</span>
+                </div>
                 {show_status.then(|| view! { <span class=format!("wall-status status-{t}")>{j.status.clone()}</span> })}
-                <span class="wall-muted">{when}</span>
             </li>
         }
     };

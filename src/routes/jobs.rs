@@ -26,9 +26,16 @@ pub fn JobsPage() -> impl IntoView {
     let fresh = Signal::derive(move || store.read().jobs.fresh_ms);
     let interval = Signal::derive(move || store.read().jobs.interval_ms);
     let error = Signal::derive(move || store.read().jobs.error.clone());
+    let ctx = use_context::<crate::identity::SessionCtx>();
+    let heading = move || match ctx {
+        Some(c) if c.current_study.get() != c.default_study() => {
+            format!("Jobs · {}", c.current_study.get())
+        }
+        _ => "Jobs".to_owned(),
+    };
     view! {
         <div class="page-head">
-            <h1>"Jobs"</h1>
+            <h1>{heading}</h1>
             <a id="submit-job" class="btn btn-primary head-link" href="/submit">
                 "Submit job"
             </a>

@@ -43,7 +43,7 @@ pub fn KioskTokensPage() -> impl IntoView {
         leptos::task::spawn_local(async move {
             match api::kiosk_tokens().await {
                 Ok(mut list) => {
-                    list.sort_by(|a, b| b.created_at_ms.cmp(&a.created_at_ms));
+                    list.sort_by_key(|t| std::cmp::Reverse(t.created_at_ms));
                     let _ = tokens.try_set(Some(list));
                     let _ = list_error.try_set(None);
                 }
@@ -126,8 +126,8 @@ pub fn KioskTokensPage() -> impl IntoView {
             <h1>"Screens"</h1>
             <a class="btn head-link" href="/wall">"Open the wall screen"</a>
         </div>
-        <div class="grid">
-            <section class="card" aria-labelledby="new-kiosk-h">
+        <div class="stack">
+            <section class="card narrow-wide" aria-labelledby="new-kiosk-h">
                 <header class="card-head"><h2 id="new-kiosk-h">"New kiosk link"</h2></header>
                 <div class="card-body">
                     <form id="kiosk-form" class="form" novalidate=true on:submit=create>
@@ -189,7 +189,7 @@ pub fn KioskTokensPage() -> impl IntoView {
                         None => view! { <p class="empty muted">"Loading…"</p> }.into_any(),
                         Some(list) if list.is_empty() => view! { <p class="empty">"No kiosk links yet."</p> }.into_any(),
                         Some(list) => view! {
-                            <table id="kiosk-tokens" class="table">
+                            <div class="table-wrap"><table id="kiosk-tokens" class="table">
                                 <thead><tr>
                                     <th scope="col">"Label"</th>
                                     <th scope="col">"Study"</th>
@@ -230,7 +230,7 @@ pub fn KioskTokensPage() -> impl IntoView {
                                         }
                                     }).collect_view()}
                                 </tbody>
-                            </table>
+                            </table></div>
                         }.into_any(),
                     }}
                 </div>

@@ -99,6 +99,20 @@ pub fn StudiesPage() -> impl IntoView {
             <p class="muted">{format!("NVFlare identity {} · org {} · role {}", i.name, i.org, i.role)}</p>
         })}
         {move || ctx.studies.read().is_none().then(|| view! { <p class="empty muted">"Loading studies…"</p> })}
+        {move || {
+            ctx.studies
+                .read()
+                .as_ref()
+                .is_some_and(|l| names(l).is_empty())
+                .then(|| view! {
+                    <p class="empty">
+                        "No study is registered yet: every job runs in the implicit "
+                        <code>"default"</code>
+                        " study, which has all sites. "
+                        {move || role.get().can_manage().then(|| view! { <a href="/studies/new">"Create a study"</a> })}
+                    </p>
+                })
+        }}
         <ul id="studies" class="studies">
             <For
                 each=move || rows.get()
