@@ -181,9 +181,9 @@ pub fn WallView(
             <li class="wall-job" data-job-id=j.job_id.clone()>
                 <div class="wall-run-line">
                     <span class="wall-job-name">{name}</span>
+                    {show_status.then(|| view! { <span class=format!("wall-status status-{t}") title=j.status.clone()>{j.status.trim_start_matches("FINISHED:").to_owned()}</span> })}
                     <span class="wall-muted">{when}</span>
                 </div>
-                {show_status.then(|| view! { <span class=format!("wall-status status-{t}")>{j.status.clone()}</span> })}
             </li>
         }
     };

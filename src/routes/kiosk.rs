@@ -48,10 +48,7 @@ pub fn KioskPage() -> impl IntoView {
                         );
                     }
                     Err(ApiError::Unauthorized(m)) => {
-                        let _ = failure.try_set(Some(format!(
-                            "This kiosk link is not valid: {}. It may have expired or been revoked; ask an operator for a new one.",
-                            m.trim_end_matches('.')
-                        )));
+                        let _ = failure.try_set(Some(api::sentence(&m)));
                     }
                     Err(e) => {
                         let _ = failure.try_set(Some(e.sentence()));
