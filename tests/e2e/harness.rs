@@ -32,6 +32,32 @@ pub(crate) const VIEWER: Login = Login {
 };
 /// The NVFlare identity both console users act as.
 pub(crate) const ADMIN: &str = "admin@nvidia.com";
+/// An operator console user acting as the POC's org admin (`org-admin@nvidia.com`, org_admin);
+/// only in relays started with [`Relay::start_with_users`].
+#[allow(
+    dead_code,
+    reason = "the harness is shared by several test crates; not every one uses this"
+)]
+pub(crate) const ORG_ADMIN: KitUser = KitUser {
+    login: Login {
+        name: "org-admin",
+        password: "org-admin-e2e-secret",
+    },
+    identity: "org-admin@nvidia.com",
+};
+/// An operator console user acting as the POC's lead (`lead@nvidia.com`); only in relays started
+/// with [`Relay::start_with_users`].
+#[allow(
+    dead_code,
+    reason = "the harness is shared by several test crates; not every one uses this"
+)]
+pub(crate) const LEAD: KitUser = KitUser {
+    login: Login {
+        name: "lead",
+        password: "lead-e2e-secret",
+    },
+    identity: "lead@nvidia.com",
+};
 
 /// How often conditions are polled.
 const POLL: Duration = Duration::from_millis(250);
@@ -40,6 +66,17 @@ const POLL: Duration = Duration::from_millis(250);
 pub(crate) struct Login {
     pub(crate) name: &'static str,
     pub(crate) password: &'static str,
+}
+
+/// An extra operator console user mapped to the admin kit of `identity`.
+#[derive(Clone, Copy, Debug)]
+#[allow(
+    dead_code,
+    reason = "the harness is shared by several test crates; not every one uses this"
+)]
+pub(crate) struct KitUser {
+    pub(crate) login: Login,
+    pub(crate) identity: &'static str,
 }
 
 pub(crate) type WsStream =
@@ -255,6 +292,49 @@ fn password_hashes() -> &'static (String, String) {
     })
 }
 
+/// The argon2 hash of `password`, made by the relay itself (cached per password).
+#[allow(
+    dead_code,
+    reason = "the harness is shared by several test crates; not every one uses this"
+)]
+fn password_hash(password: &'static str) -> String {
+    static HASHES: std::sync::Mutex<Vec<(&'static str, String)>> =
+        std::sync::Mutex::new(Vec::new());
+    if let Some((_, hash)) = HASHES
+        .lock()
+        .expect("hash cache")
+        .iter()
+        .find(|(p, _)| *p == password)
+    {
+        return hash.clone();
+    }
+    let mut child = Command::new(relay_bin())
+        .arg("hash-password")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("run flare-relay hash-password");
+    {
+        use std::io::Write as _;
+        let mut stdin = child.stdin.take().expect("stdin");
+        stdin
+            .write_all(password.as_bytes())
+            .expect("write password");
+    }
+    let out = child.wait_with_output().expect("flare-relay hash-password");
+    assert!(out.status.success(), "flare-relay hash-password failed");
+    let hash = String::from_utf8(out.stdout)
+        .expect("utf-8 hash")
+        .trim()
+        .to_owned();
+    assert!(hash.starts_with("$argon2"), "not a PHC argon2 hash: {hash}");
+    HASHES
+        .lock()
+        .expect("hash cache")
+        .push((password, hash.clone()));
+    hash
+}
+
 // --- the relay -----------------------------------------------------------------------------------
 
 /// A relay process serving the console, with an operator and a viewer user; killed on drop.
@@ -263,6 +343,7 @@ pub(crate) struct Relay {
     /// `http://127.0.0.1:<port>`, also the one allowed Origin.
     pub(crate) base: String,
     log: PathBuf,
+    audit: PathBuf,
 }
 
 impl Relay {
@@ -277,13 +358,33 @@ impl Relay {
         poc: &'static Poc,
         extra: Vec<(&'static str, Value)>,
     ) -> Relay {
+        Relay::start_with_users(name, poc, extra, Vec::new()).await
+    }
+
+    /// Like [`Relay::start_with`], plus operator users mapped to other admin kits of the POC
+    /// (e.g. [`ORG_ADMIN`], [`LEAD`]).
+    #[allow(
+        dead_code,
+        reason = "the harness is shared by several test crates; not every one uses this"
+    )]
+    pub(crate) async fn start_with_users(
+        name: &str,
+        poc: &'static Poc,
+        extra: Vec<(&'static str, Value)>,
+        users: Vec<KitUser>,
+    ) -> Relay {
         let name = name.to_owned();
-        tokio::task::spawn_blocking(move || Relay::start_blocking(&name, poc, &extra))
+        tokio::task::spawn_blocking(move || Relay::start_blocking(&name, poc, &extra, &users))
             .await
             .expect("start the relay")
     }
 
-    fn start_blocking(name: &str, poc: &'static Poc, extra: &[(&'static str, Value)]) -> Relay {
+    fn start_blocking(
+        name: &str,
+        poc: &'static Poc,
+        extra: &[(&'static str, Value)],
+        users: &[KitUser],
+    ) -> Relay {
         let (operator_hash, viewer_hash) = password_hashes();
         let dist = console_dist();
         assert!(
@@ -305,7 +406,18 @@ impl Relay {
                 "\n[poll]\nsystem_secs = 1.0\njobs_secs = 1.0\njob_secs = 1.0\n{}{}",
                 user_table(OPERATOR.name, operator_hash, "operator", &kit),
                 user_table(VIEWER.name, viewer_hash, "viewer", &kit),
-            );
+            )
+            + &users
+                .iter()
+                .map(|u| {
+                    user_table(
+                        u.login.name,
+                        &password_hash(u.login.password),
+                        "operator",
+                        &poc.admin_kit(u.identity),
+                    )
+                })
+                .collect::<String>();
         let config_path = dir.join("relay.toml");
         fs::write(&config_path, config).expect("write the relay config");
         let log = log_dir().join(format!("relay-{name}.log"));
@@ -318,7 +430,13 @@ impl Relay {
             .stderr(log_file)
             .spawn()
             .expect("spawn flare-relay");
-        let mut relay = Relay { child, base, log };
+        let audit = dir.join("audit.jsonl");
+        let mut relay = Relay {
+            child,
+            base,
+            log,
+            audit,
+        };
         let want = format!("flare-relay listening on {}", relay.base);
         poll_blocking("the relay to listen", Duration::from_secs(60), || {
             if let Ok(Some(status)) = relay.child.try_wait() {
@@ -334,6 +452,15 @@ impl Relay {
 
     pub(crate) fn log_text(&self) -> String {
         fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    /// The relay's audit file (one JSON line per audited action), empty when none was written.
+    #[allow(
+        dead_code,
+        reason = "the harness is shared by several test crates; not every one uses this"
+    )]
+    pub(crate) fn audit_text(&self) -> String {
+        fs::read_to_string(&self.audit).unwrap_or_default()
     }
 
     pub(crate) fn ws_url(&self) -> String {
@@ -415,6 +542,26 @@ pub(crate) async fn open_ws(
         Err(tungstenite::Error::Http(response)) => Err(response.status().as_u16()),
         Err(e) => panic!("websocket to {}: {e}", relay.ws_url()),
     }
+}
+
+/// Opens `/ws?study=<study>` with the given cookie and the relay's own Origin.
+#[allow(
+    dead_code,
+    reason = "the harness is shared by several test crates; not every one uses this"
+)]
+pub(crate) async fn open_ws_study(relay: &Relay, cookie: &str, study: &str) -> WsStream {
+    let url = format!("{}?study={study}", relay.ws_url());
+    let mut request = url.as_str().into_client_request().expect("ws request");
+    let headers = request.headers_mut();
+    headers.insert(
+        "Origin",
+        HeaderValue::from_str(&relay.base).expect("origin"),
+    );
+    headers.insert("Cookie", HeaderValue::from_str(cookie).expect("cookie"));
+    let (ws, _) = tokio_tungstenite::connect_async(request)
+        .await
+        .unwrap_or_else(|e| panic!("websocket to {url}: {e}"));
+    ws
 }
 
 /// The next frame the relay sends, parsed with the shared model.

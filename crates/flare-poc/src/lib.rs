@@ -295,3 +295,69 @@ impl Poc {
             .unwrap_or_else(|| panic!("flare-poc: submit_job.py printed no job id:\n{out}"))
     }
 }
+
+/// A POC of one test's own (to break it: stop and start it), on its own port; stopped on drop.
+/// The shared POC is never stopped this way.
+#[derive(Debug)]
+pub struct PrivatePoc {
+    poc: &'static Poc,
+}
+
+impl Poc {
+    /// Starts a fresh POC on `port` for one test alone (the process-exit watchdog stops it too,
+    /// should the handle never be dropped).
+    pub fn start_private(port: u16) -> PrivatePoc {
+        // Leaked on purpose: tests hand `&'static Poc` around; one small struct per private POC.
+        PrivatePoc {
+            poc: Box::leak(Box::new(Poc::start(port))),
+        }
+    }
+}
+
+impl PrivatePoc {
+    /// The running POC.
+    pub fn poc(&self) -> &'static Poc {
+        self.poc
+    }
+
+    /// Stops the whole POC system (`nvflare poc stop`: server and sites) and waits until its
+    /// port is closed.
+    pub fn stop(&self) {
+        run(
+            Command::new(nvflare_bin())
+                .args(["poc", "stop"])
+                .env("NVFLARE_POC_WORKSPACE", &self.poc.workspace),
+            "nvflare poc stop",
+        );
+        assert!(
+            wait_until(PORT_FREE_DEADLINE, Duration::from_millis(500), || {
+                !port_in_use(self.poc.port)
+            }),
+            "flare-poc: port {} still open after nvflare poc stop",
+            self.poc.port
+        );
+    }
+
+    /// Starts the POC system again and waits until both sites are connected.
+    pub fn start(&self) {
+        run(
+            Command::new(nvflare_bin())
+                .args(["poc", "start"])
+                .env("NVFLARE_POC_WORKSPACE", &self.poc.workspace),
+            "nvflare poc start",
+        );
+        self.poc.wait_ready();
+    }
+}
+
+impl Drop for PrivatePoc {
+    fn drop(&mut self) {
+        let _ = Command::new(nvflare_bin())
+            .args(["poc", "stop"])
+            .env("NVFLARE_POC_WORKSPACE", &self.poc.workspace)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status();
+    }
+}
