@@ -115,6 +115,24 @@ async fn command_ok(ws: &mut WsStream, id: u64, cmd: Value) -> Reply {
     }
 }
 
+/// The reply of a command that must succeed once the relay's upstream login is up (a fresh
+/// socket's hub may still be connecting).
+async fn command_when_connected(ws: &mut WsStream, cmd: Value) -> Reply {
+    let deadline = Deadline::new("the relay's upstream connection", PAGE_LIMIT);
+    let mut id = 500;
+    loop {
+        id += 1;
+        match command(ws, id, cmd.clone()).await {
+            ServerFrame::Ok { ok, .. } => return ok,
+            ServerFrame::Error {
+                error: error @ FlareError::NoConnection { .. },
+                ..
+            } => deadline.tick(error).await,
+            other => panic!("command {cmd} failed: {other:?}"),
+        }
+    }
+}
+
 /// Polls the job's status over the relay's socket until it is FINISHED.
 async fn wait_finished(ws: &mut WsStream, job_id: &str) -> String {
     let deadline = Deadline::new("the job to finish", JOB_LIMIT);
@@ -292,6 +310,8 @@ async fn forged_abort_over_a_kiosk_socket_is_refused_and_the_job_completes() {
         .unwrap_or_else(|s| panic!("the kiosk socket was refused: {s}"));
 
     let job_id = submit_hello_numpy(poc, 3, 1.0).await;
+    // The kiosk socket reads like any viewer once its hub is connected.
+    command_when_connected(&mut kiosk, json!({"get_job_status": {"job_id": job_id}})).await;
     let reply = command(&mut kiosk, 1, json!({"abort_job": {"job_id": job_id}})).await;
     match reply {
         ServerFrame::Error {
