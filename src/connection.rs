@@ -9,7 +9,8 @@ use flare_model::{
     Topic, UpstreamState,
 };
 use futures::channel::{mpsc, oneshot};
-use futures::{SinkExt, StreamExt};
+use futures::future::{self, Either};
+use futures::{Sink, SinkExt, Stream, StreamExt};
 use gloo_net::websocket::{Message, WebSocketError, futures::WebSocket};
 use leptos::prelude::*;
 
@@ -432,58 +433,18 @@ impl Connection {
             Ok(ws) => ws,
             Err(err) => return (format!("cannot open a WebSocket ({err})"), false, None),
         };
-        let (mut write, mut read) = ws.split();
-        let (tx, mut rx) = mpsc::unbounded::<String>();
-        // Closed meanwhile: dropping the outbox here ends the writer, which closes the socket.
+        let (write, read) = ws.split();
+        let (tx, rx) = mpsc::unbounded::<String>();
+        // Closed meanwhile: dropping the outbox here ends the pump, which closes the socket.
         let _ = self.inner.try_update_value(|inner| {
             if !inner.closed {
                 inner.tx = Some(tx);
                 inner.ready = false;
             }
         });
-        leptos::task::spawn_local(async move {
-            while let Some(text) = rx.next().await {
-                if write.send(Message::Text(text)).await.is_err() {
-                    break;
-                }
-            }
-            // Closing an already closed socket fails harmlessly.
-            let _ = write.close().await;
-        });
-
-        let mut reason = "the relay closed the connection".to_owned();
-        let mut code = None;
-        while let Some(msg) = read.next().await {
-            match msg {
-                Ok(Message::Text(text)) => {
-                    // Switched to another study meanwhile: this socket's frames are not ours.
-                    if self
-                        .inner
-                        .try_with_value(|i| i.tx.is_none())
-                        .unwrap_or(true)
-                    {
-                        break;
-                    }
-                    self.handle_text(&text)
-                }
-                Ok(Message::Bytes(_)) => {}
-                Err(WebSocketError::ConnectionClose(ev)) => {
-                    code = Some(ev.code);
-                    reason = if !ev.reason.is_empty() {
-                        ev.reason
-                    } else if ev.code == 1006 {
-                        "the relay cannot be reached".to_owned()
-                    } else {
-                        format!("the connection closed (code {})", ev.code)
-                    };
-                    break;
-                }
-                Err(err) => {
-                    reason = err.to_string();
-                    break;
-                }
-            }
-        }
+        // The pump owns both halves: when it returns they are dropped, and dropping gloo's
+        // WebSocket is what closes it (its `Sink::poll_close` does nothing).
+        let (reason, code) = self.pump(read, write, rx).await;
         let _ = self.inner.try_update_value(|inner| {
             inner.tx = None;
             inner.ready = false;
@@ -493,6 +454,64 @@ impl Connection {
         // The state is Connecting or Reconnecting before each socket; only a hello makes it Open.
         let greeted = self.socket.try_get_untracked() == Some(SocketState::Open);
         (reason, greeted, code)
+    }
+
+    /// Moves frames both ways until the relay closes the socket or the outbox is dropped
+    /// ([`Connection::set_study`], [`Connection::close`]). Returns why it ended and the close
+    /// code. Ending on a dropped outbox matters: a socket that carries no events (a page that only
+    /// sends commands) would otherwise stay open, and `run` would never reconnect.
+    async fn pump<R, W>(
+        self,
+        mut read: R,
+        mut write: W,
+        mut outbox: mpsc::UnboundedReceiver<String>,
+    ) -> (String, Option<u16>)
+    where
+        R: Stream<Item = Result<Message, WebSocketError>> + Unpin,
+        W: Sink<Message> + Unpin,
+    {
+        enum Step {
+            In(Option<Result<Message, WebSocketError>>),
+            Out(Option<String>),
+        }
+        loop {
+            let step = match future::select(read.next(), outbox.next()).await {
+                Either::Left((msg, _)) => Step::In(msg),
+                Either::Right((text, _)) => Step::Out(text),
+            };
+            match step {
+                Step::Out(Some(text)) => {
+                    if write.send(Message::Text(text)).await.is_err() {
+                        return ("cannot write to the relay".to_owned(), None);
+                    }
+                }
+                Step::Out(None) => return ("the connection was closed".to_owned(), None),
+                Step::In(None) => return ("the relay closed the connection".to_owned(), None),
+                Step::In(Some(Ok(Message::Text(text)))) => {
+                    // Switched to another study meanwhile: this socket's frames are not ours.
+                    if self
+                        .inner
+                        .try_with_value(|i| i.tx.is_none())
+                        .unwrap_or(true)
+                    {
+                        return ("the connection was closed".to_owned(), None);
+                    }
+                    self.handle_text(&text)
+                }
+                Step::In(Some(Ok(Message::Bytes(_)))) => {}
+                Step::In(Some(Err(WebSocketError::ConnectionClose(ev)))) => {
+                    let reason = if !ev.reason.is_empty() {
+                        ev.reason
+                    } else if ev.code == 1006 {
+                        "the relay cannot be reached".to_owned()
+                    } else {
+                        format!("the connection closed (code {})", ev.code)
+                    };
+                    return (reason, Some(ev.code));
+                }
+                Step::In(Some(Err(err))) => return (err.to_string(), None),
+            }
+        }
     }
 }
 
@@ -702,6 +721,34 @@ mod tests {
         assert!(second.as_mut().now_or_never().is_none());
         conn.inner.update_value(|i| i.waiting.clear());
         assert_eq!(second.now_or_never(), Some(Err(connection_lost())));
+    }
+
+    #[test]
+    fn switching_study_ends_a_socket_that_carries_nothing() {
+        use futures::FutureExt;
+        let conn = Connection::new(RwSignal::new(Auth::Checking));
+        let (tx, outbox) = mpsc::unbounded();
+        conn.inner.update_value(|i| i.tx = Some(tx));
+        let (sink, mut sent) = mpsc::unbounded::<Message>();
+        // The relay sends nothing after the hello: a page that only runs commands.
+        let mut pump = Box::pin(conn.pump(futures::stream::pending(), sink, outbox));
+        assert!(pump.as_mut().now_or_never().is_none());
+        conn.handle_text(HELLO);
+        conn.subscribe(Topic::Jobs);
+        assert!(pump.as_mut().now_or_never().is_none());
+        assert_eq!(
+            sent.try_recv().ok(),
+            Some(Message::Text(r#"{"id":1,"subscribe":"jobs"}"#.to_owned()))
+        );
+
+        conn.set_study(Some("cancer-2".to_owned()));
+        assert!(
+            pump.now_or_never().is_some(),
+            "the old socket must end so that run reconnects with ?study="
+        );
+        assert!(conn.inner.with_value(|i| i.switching));
+        assert_eq!(conn.study.get_untracked().as_deref(), Some("cancer-2"));
+        assert_eq!(conn.socket.get_untracked(), SocketState::Connecting);
     }
 
     #[test]

@@ -48,10 +48,22 @@ pub fn NewStudyPage() -> impl IntoView {
     let load_error = RwSignal::new(None::<String>);
     load_studies(conn, ctx, details, load_error);
     let (history, _, _) = use_site_history(None);
-    let role = Signal::derive(move || {
-        StudyRole::from_role(&ctx.identity.get().map(|i| i.role).unwrap_or_default())
+    // Who the identity is (role and org), from the shell's `list_studies` or this page's own.
+    let who = Memo::new(move |_| {
+        ctx.identity.get().map(|i| (i.role, i.org)).or_else(|| {
+            ctx.studies.with(|l| {
+                l.as_ref()
+                    .map(|l| (l.identity.role.clone(), l.identity.org.clone()))
+            })
+        })
     });
-    let own_org = Signal::derive(move || ctx.identity.get().map(|i| i.org).unwrap_or_default());
+    let role = Signal::derive(move || {
+        StudyRole::from_role(&who.get().map(|(role, _)| role).unwrap_or_default())
+    });
+    let own_org = Signal::derive(move || who.get().map(|(_, org)| org).unwrap_or_default());
+    // Until then the sites cannot be grouped by org: show a loading state, not "(unknown org)".
+    // When `list_studies` failed the form shows anyway and NVFlare alone decides.
+    let identity_known = Memo::new(move |_| who.read().is_some() || load_error.read().is_some());
     let connected = Signal::derive(move || {
         conn.store
             .read()
@@ -105,14 +117,23 @@ pub fn NewStudyPage() -> impl IntoView {
         </div>
         {move || load_error.get().map(|e| view! { <p class="note note-error" role="alert">{e}</p> })}
         {move || {
-            (ctx.identity.read().is_some() && !role.get().can_manage())
+            (who.read().is_some() && !role.get().can_manage())
                 .then(|| view! {
                     <p class="note" role="status">"Only project admins and org admins can create studies; your NVFlare role cannot."</p>
                 })
         }}
         <section class="card narrow-wide">
             <div class="card-body">
-                <NewStudyForm role own_org connected seen orgs busy server_error on_submit />
+                <Show
+                    when=move || identity_known.get()
+                    fallback=|| view! {
+                        <p id="new-study-loading" class="empty muted" role="status" aria-busy="true">
+                            "Loading your NVFlare identity…"
+                        </p>
+                    }
+                >
+                    <NewStudyForm role own_org connected seen orgs busy server_error on_submit />
+                </Show>
             </div>
         </section>
     }
