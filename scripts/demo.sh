@@ -65,10 +65,14 @@ say "waiting for site-1 and site-2 to connect"
 poc_wait_sites "$POC_WS" 180 || die "the POC did not come up; see .run/poc/example_project/prod_00/*/log.txt"
 
 KIT="$POC_WS/example_project/prod_00/admin@nvidia.com"
+ORG_KIT="$POC_WS/example_project/prod_00/org-admin@nvidia.com"
 OPERATOR_PW="$(random_password)"
 VIEWER_PW="$(random_password)"
+ORGADMIN_PW="$(random_password)"
 OPERATOR_HASH="$(hash_password "$RELAY_BIN" "$OPERATOR_PW")"
 VIEWER_HASH="$(hash_password "$RELAY_BIN" "$VIEWER_PW")"
+ORGADMIN_HASH="$(hash_password "$RELAY_BIN" "$ORGADMIN_PW")"
+mkdir -p "$RUN/relay-work"
 umask 077
 cat >"$RUN/relay.toml" <<TOML
 # Written by scripts/demo.sh; regenerated (with new passwords) on every run.
@@ -76,6 +80,9 @@ listen = "127.0.0.1:$PORT"
 console_dir = '$ROOT/dist'
 allowed_origins = ["http://127.0.0.1:$PORT", "http://localhost:$PORT"]
 audit_file = '$RUN/audit.jsonl'
+job_library = '$ROOT/jobs'
+work_dir = '$RUN/relay-work'
+kiosk_tokens_file = '$RUN/kiosk-tokens.json'
 
 [poll]
 system_secs = 2.0
@@ -95,8 +102,15 @@ password_hash = '$VIEWER_HASH'
 role = "viewer"
 kit = '$KIT'
 study = "default"
+
+[[users]]
+name = "orgadmin"
+password_hash = '$ORGADMIN_HASH'
+role = "operator"
+kit = '$ORG_KIT'
+study = "default"
 TOML
-printf 'operator %s\nviewer %s\n' "$OPERATOR_PW" "$VIEWER_PW" >"$RUN/logins.txt"
+printf 'operator %s\nviewer %s\norgadmin %s\n' "$OPERATOR_PW" "$VIEWER_PW" "$ORGADMIN_PW" >"$RUN/logins.txt"
 umask 022
 
 say "starting the relay"
@@ -115,6 +129,7 @@ cat <<MSG
 
     operator login:  operator / $OPERATOR_PW   (NVFlare identity admin@nvidia.com)
     viewer login:    viewer   / $VIEWER_PW   (read-only, same identity)
+    org admin login: orgadmin / $ORGADMIN_PW   (NVFlare identity org-admin@nvidia.com)
 
   NVFlare POC: server + site-1 + site-2, admin port $POC_PORT, workspace .run/poc
   Logs: .run/relay.log, .run/audit.jsonl, .run/poc/example_project/prod_00/<participant>/log.txt
