@@ -722,9 +722,9 @@ async fn job_in_a_study_is_listed_there_not_in_default_and_blocks_removing_the_s
             PAGE_LIMIT,
         )
         .await;
-        // Not asserted here: the job rows after this in-app hop. The console stays
-        // "Connecting…" after it (reported as a UI bug); the rows of this study's jobs page are
-        // asserted above after the switcher and after a direct load.
+        // The in-app hop from a page without subscriptions reconnects the socket to the study
+        // (it once stayed "Connecting…" because nothing arrived on the old socket).
+        wait_css(&client, &format!(r#"tr[data-job-id="{sj}"]"#), PAGE_LIMIT).await;
     })
     .await;
 
