@@ -7,15 +7,15 @@ use std::sync::Arc;
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{ConnectInfo, State};
-use axum::http::header::{RETRY_AFTER, SET_COOKIE};
+use axum::http::header::SET_COOKIE;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use flare_model::Role;
 use serde::Deserialize;
 
 use crate::auth::{User, set_cookie};
-use crate::origin;
 use crate::routes::error;
+use crate::routes::login;
 use crate::state::AppState;
 
 /// The one answer for an unknown, expired or revoked token.
@@ -33,17 +33,8 @@ pub async fn handler(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    if let Err(e) = origin::check_if_present(&headers, &state.origins) {
-        return error(StatusCode::FORBIDDEN, &e.to_string());
-    }
-    if let Err(wait) = state.login_limiter.attempt(client.ip()) {
-        let secs = wait.as_secs() + 1;
-        let mut response = error(
-            StatusCode::TOO_MANY_REQUESTS,
-            &format!("too many login attempts: try again in {secs} s"),
-        );
-        response.headers_mut().insert(RETRY_AFTER, secs.into());
-        return response;
+    if let Some(refusal) = login::refusal(&state, client, &headers) {
+        return refusal;
     }
     let request: KioskLogin = match serde_json::from_slice(&body) {
         Ok(request) => request,

@@ -21,14 +21,15 @@ struct LoginRequest {
     password: String,
 }
 
-pub async fn handler(
-    State(state): State<AppState>,
-    ConnectInfo(client): ConnectInfo<SocketAddr>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    if let Err(e) = origin::check_if_present(&headers, &state.origins) {
-        return error(StatusCode::FORBIDDEN, &e.to_string());
+/// What every login route checks first: an `Origin` (when sent) on the allowlist, and the
+/// per-address attempt limit. `Some` is the refusal to send.
+pub(crate) fn refusal(
+    state: &AppState,
+    client: SocketAddr,
+    headers: &HeaderMap,
+) -> Option<Response> {
+    if let Err(e) = origin::check_if_present(headers, &state.origins) {
+        return Some(error(StatusCode::FORBIDDEN, &e.to_string()));
     }
     if let Err(wait) = state.login_limiter.attempt(client.ip()) {
         let secs = wait.as_secs() + 1;
@@ -37,7 +38,19 @@ pub async fn handler(
             &format!("too many login attempts: try again in {secs} s"),
         );
         response.headers_mut().insert(RETRY_AFTER, secs.into());
-        return response;
+        return Some(response);
+    }
+    None
+}
+
+pub async fn handler(
+    State(state): State<AppState>,
+    ConnectInfo(client): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    if let Some(refusal) = refusal(&state, client, &headers) {
+        return refusal;
     }
     let request: LoginRequest = match serde_json::from_slice(&body) {
         Ok(request) => request,
