@@ -2,31 +2,17 @@
 //! or the one named by `FLARE_TEST_POC_DIR`).
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
 
 use flare_client::{AdminKit, Session};
 use flare_model::{
-    Command, FlareError, JobMeta, ListJobsFilter, MutateCommand, ReadCommand, Reply, TargetType,
+    Command, FlareError, ListJobsFilter, MutateCommand, ReadCommand, Reply, TargetType,
 };
-use flare_poc::Poc;
 use tokio::sync::OnceCell;
 
-const ADMIN: &str = "admin@nvidia.com";
+#[path = "support/poc_session.rs"]
+mod support;
 
-async fn poc() -> &'static Poc {
-    tokio::task::spawn_blocking(Poc::shared)
-        .await
-        .expect("poc setup panicked")
-}
-
-async fn login(study: &str) -> Session {
-    let kit = AdminKit::load(poc().await.admin_kit(ADMIN)).expect("admin kit loads");
-    Session::login(&kit, study).await.expect("login succeeds")
-}
-
-async fn run(s: &Session, c: impl Into<Command>) -> Result<Reply, FlareError> {
-    s.execute(&c.into()).await
-}
+use support::{ADMIN, job_meta, login_to as login, poc, run, wait_status};
 
 async fn submit(num_rounds: u32, sleep_time: f64) -> String {
     let poc = poc().await;
@@ -35,37 +21,6 @@ async fn submit(num_rounds: u32, sleep_time: f64) -> String {
     })
     .await
     .expect("submit panicked")
-}
-
-async fn job_meta(s: &Session, job_id: &str) -> Result<JobMeta, FlareError> {
-    match run(
-        s,
-        ReadCommand::GetJobMeta {
-            job_id: job_id.to_owned(),
-        },
-    )
-    .await?
-    {
-        Reply::JobMeta(m) => Ok(m),
-        other => panic!("get_job_meta gave {other:?}"),
-    }
-}
-
-/// Polls the job's status until `pred` holds (deadline 120 s); returns the last meta.
-async fn wait_status(s: &Session, job_id: &str, pred: impl Fn(&str) -> bool) -> JobMeta {
-    let deadline = Instant::now() + Duration::from_secs(120);
-    loop {
-        let meta = job_meta(s, job_id).await.expect("job meta");
-        if pred(&meta.status) {
-            return meta;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "job {job_id} stuck in {}",
-            meta.status
-        );
-        tokio::time::sleep(Duration::from_millis(500)).await;
-    }
 }
 
 /// One finished hello-numpy job shared by the tests that need a job that is not running.

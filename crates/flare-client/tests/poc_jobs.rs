@@ -11,60 +11,18 @@ use std::time::{Duration, Instant};
 
 use flare_client::{AdminKit, DownloadOptions, Session};
 use flare_model::{
-    Command, FlareError, JobMeta, MonitorReturnCode, MutateCommand, ReadCommand, Reply,
-    SiteSelection, TargetType,
+    FlareError, MonitorReturnCode, MutateCommand, ReadCommand, Reply, SiteSelection, TargetType,
 };
 use flare_poc::Poc;
 use tokio::sync::OnceCell;
 
-const ADMIN: &str = "admin@nvidia.com";
+#[path = "support/poc_session.rs"]
+mod support;
 
-async fn poc() -> &'static Poc {
-    tokio::task::spawn_blocking(Poc::shared)
-        .await
-        .expect("poc setup panicked")
-}
+use support::{ADMIN, job_meta, login_to, poc, run, wait_status};
 
 async fn login() -> Session {
-    let kit = AdminKit::load(poc().await.admin_kit(ADMIN)).expect("admin kit loads");
-    Session::login(&kit, "default")
-        .await
-        .expect("login succeeds")
-}
-
-async fn run(s: &Session, c: impl Into<Command>) -> Result<Reply, FlareError> {
-    s.execute(&c.into()).await
-}
-
-async fn job_meta(s: &Session, job_id: &str) -> Result<JobMeta, FlareError> {
-    match run(
-        s,
-        ReadCommand::GetJobMeta {
-            job_id: job_id.to_owned(),
-        },
-    )
-    .await?
-    {
-        Reply::JobMeta(m) => Ok(m),
-        other => panic!("get_job_meta gave {other:?}"),
-    }
-}
-
-/// Polls the job's status until `pred` holds (deadline 180 s); returns the last meta.
-async fn wait_status(s: &Session, job_id: &str, pred: impl Fn(&str) -> bool) -> JobMeta {
-    let deadline = Instant::now() + Duration::from_secs(180);
-    loop {
-        let meta = job_meta(s, job_id).await.expect("job meta");
-        if pred(&meta.status) {
-            return meta;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "job {job_id} stuck in {}",
-            meta.status
-        );
-        tokio::time::sleep(Duration::from_millis(500)).await;
-    }
+    login_to("default").await
 }
 
 /// A copy of `jobs/hello-numpy` named `name` in `parent`, with `num_rounds` and per-round
