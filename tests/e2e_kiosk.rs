@@ -18,8 +18,9 @@ use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite::Message;
 
 use harness::{
-    Deadline, OPERATOR, Relay, WsStream, command, current_path, open_ws, poc, screenshot,
-    session_cookie, sign_in, submit_hello_numpy, wait_css, wait_xpath, with_browser,
+    Deadline, OPERATOR, Relay, WsStream, command, command_ok, command_when_connected, current_path,
+    open_ws, poc, screenshot, session_cookie, sign_in, submit_hello_numpy, wait_css, wait_path,
+    wait_xpath, with_browser,
 };
 
 const COMPLETED: &str = "FINISHED:COMPLETED";
@@ -107,32 +108,6 @@ async fn kiosk_login(relay: &Relay, secret: &str) -> (u16, Option<String>) {
     (response.status().as_u16(), cookie)
 }
 
-/// The reply of a command that must succeed.
-async fn command_ok(ws: &mut WsStream, id: u64, cmd: Value) -> Reply {
-    match command(ws, id, cmd.clone()).await {
-        ServerFrame::Ok { ok, .. } => ok,
-        other => panic!("command {cmd} failed: {other:?}"),
-    }
-}
-
-/// The reply of a command that must succeed once the relay's upstream login is up (a fresh
-/// socket's hub may still be connecting).
-async fn command_when_connected(ws: &mut WsStream, cmd: Value) -> Reply {
-    let deadline = Deadline::new("the relay's upstream connection", PAGE_LIMIT);
-    let mut id = 500;
-    loop {
-        id += 1;
-        match command(ws, id, cmd.clone()).await {
-            ServerFrame::Ok { ok, .. } => return ok,
-            ServerFrame::Error {
-                error: error @ FlareError::NoConnection { .. },
-                ..
-            } => deadline.tick(error).await,
-            other => panic!("command {cmd} failed: {other:?}"),
-        }
-    }
-}
-
 /// Polls the job's status over the relay's socket until it is FINISHED.
 async fn wait_finished(ws: &mut WsStream, job_id: &str) -> String {
     let deadline = Deadline::new("the job to finish", JOB_LIMIT);
@@ -147,18 +122,6 @@ async fn wait_finished(ws: &mut WsStream, job_id: &str) -> String {
             return status;
         }
         deadline.tick(status).await;
-    }
-}
-
-/// Polls until the page is at `path`.
-async fn wait_path(client: &Client, path: &str, limit: Duration) {
-    let deadline = Deadline::new("the page path", limit);
-    loop {
-        let now = current_path(client).await;
-        if now == path {
-            return;
-        }
-        deadline.tick((path, now)).await;
     }
 }
 

@@ -12,14 +12,14 @@ use std::process::Command;
 use std::time::Duration;
 
 use fantoccini::{Client, Locator};
-use flare_model::{FlareError, Reply, ServerFrame};
+use flare_model::Reply;
 use flare_poc::Poc;
 use serde_json::{Value, json};
 
 use harness::{
-    ADMIN, Deadline, LEAD, OPERATOR, ORG_ADMIN, Relay, WsStream, command, current_path,
-    input_labelled, open_ws, open_ws_study, poc, screenshot, session_cookie, sign_in,
-    submit_hello_numpy, wait_css, wait_xpath, with_browser,
+    ADMIN, Deadline, LEAD, OPERATOR, ORG_ADMIN, Relay, WsStream, command_ok,
+    command_when_connected, current_path, input_labelled, open_ws, open_ws_study, poc, screenshot,
+    session_cookie, sign_in, submit_hello_numpy, wait_css, wait_path, wait_xpath, with_browser,
 };
 
 /// Long enough for a hello-numpy job on a busy 2-core machine shared with other POC users.
@@ -175,32 +175,6 @@ finally:
     }
 }
 
-/// The reply of a command that must succeed.
-async fn command_ok(ws: &mut WsStream, id: u64, cmd: Value) -> Reply {
-    match command(ws, id, cmd.clone()).await {
-        ServerFrame::Ok { ok, .. } => ok,
-        other => panic!("command {cmd} failed: {other:?}"),
-    }
-}
-
-/// The reply of a command that must succeed once the relay's upstream login is up (a fresh
-/// socket's hub may still be connecting).
-async fn command_when_connected(ws: &mut WsStream, cmd: Value) -> Reply {
-    let deadline = Deadline::new("the relay's upstream connection", PAGE_LIMIT);
-    let mut id = 500;
-    loop {
-        id += 1;
-        match command(ws, id, cmd.clone()).await {
-            ServerFrame::Ok { ok, .. } => return ok,
-            ServerFrame::Error {
-                error: error @ FlareError::NoConnection { .. },
-                ..
-            } => deadline.tick(error).await,
-            other => panic!("command {cmd} failed: {other:?}"),
-        }
-    }
-}
-
 /// Polls until the text of the first `css` element contains `needle`; returns that text.
 async fn wait_text(client: &Client, css: &str, needle: &str, limit: Duration) -> String {
     let deadline = Deadline::new("an element's text", limit);
@@ -213,18 +187,6 @@ async fn wait_text(client: &Client, css: &str, needle: &str, limit: Duration) ->
             return text;
         }
         deadline.tick((css, needle, text)).await;
-    }
-}
-
-/// Polls until the page is at `path`.
-async fn wait_path(client: &Client, path: &str, limit: Duration) {
-    let deadline = Deadline::new("the page path", limit);
-    loop {
-        let now = current_path(client).await;
-        if now == path {
-            return;
-        }
-        deadline.tick((path, now)).await;
     }
 }
 

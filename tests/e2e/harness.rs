@@ -11,7 +11,7 @@ use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use fantoccini::{Client, ClientBuilder, Locator};
-use flare_model::ServerFrame;
+use flare_model::{FlareError, Reply, ServerFrame};
 use flare_poc::Poc;
 use futures_util::{FutureExt, SinkExt, StreamExt};
 use hyper_util::client::legacy::connect::HttpConnector;
@@ -61,6 +61,8 @@ pub(crate) const LEAD: KitUser = KitUser {
 
 /// How often conditions are polled.
 const POLL: Duration = Duration::from_millis(250);
+/// How long a command may wait for the relay's upstream login.
+const COMMAND_LIMIT: Duration = Duration::from_secs(60);
 
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Login {
@@ -808,4 +810,54 @@ pub(crate) async fn current_path(client: &Client) -> String {
         .expect("current url")
         .path()
         .to_owned()
+}
+
+/// The reply of a command that must succeed.
+#[allow(
+    dead_code,
+    reason = "the harness is shared by several test crates; not every one uses this"
+)]
+pub(crate) async fn command_ok(ws: &mut WsStream, id: u64, cmd: Value) -> Reply {
+    match command(ws, id, cmd.clone()).await {
+        ServerFrame::Ok { ok, .. } => ok,
+        other => panic!("command {cmd} failed: {other:?}"),
+    }
+}
+
+/// The reply of a command that must succeed once the relay's upstream login is up (a fresh
+/// socket's hub may still be connecting).
+#[allow(
+    dead_code,
+    reason = "the harness is shared by several test crates; not every one uses this"
+)]
+pub(crate) async fn command_when_connected(ws: &mut WsStream, cmd: Value) -> Reply {
+    let deadline = Deadline::new("the relay's upstream connection", COMMAND_LIMIT);
+    let mut id = 500;
+    loop {
+        id += 1;
+        match command(ws, id, cmd.clone()).await {
+            ServerFrame::Ok { ok, .. } => return ok,
+            ServerFrame::Error {
+                error: error @ FlareError::NoConnection { .. },
+                ..
+            } => deadline.tick(error).await,
+            other => panic!("command {cmd} failed: {other:?}"),
+        }
+    }
+}
+
+/// Polls until the page is at `path`.
+#[allow(
+    dead_code,
+    reason = "the harness is shared by several test crates; not every one uses this"
+)]
+pub(crate) async fn wait_path(client: &Client, path: &str, limit: Duration) {
+    let deadline = Deadline::new("the page path", limit);
+    loop {
+        let now = current_path(client).await;
+        if now == path {
+            return;
+        }
+        deadline.tick((path, now)).await;
+    }
 }
