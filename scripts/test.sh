@@ -84,9 +84,16 @@ build_relay() {
 }
 
 wasm_browser_tests() {
+    local build=(cargo test --locked --offline --target wasm32-unknown-unknown -p flare-console)
+    # rust-lld has been seen to crash now and then linking this test binary (a toolchain fault,
+    # not ours): the build alone is tried a second time, the tests themselves run once.
+    "${build[@]}" --no-run || {
+        echo "building the wasm test binary failed; trying the build once more" >&2
+        "${build[@]}" --no-run
+    } || return
     CHROMEDRIVER=/usr/bin/chromedriver \
         CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
-        cargo test --locked --offline --target wasm32-unknown-unknown -p flare-console
+        "${build[@]}"
 }
 
 step "setup (scripts/setup.sh)" ./scripts/setup.sh

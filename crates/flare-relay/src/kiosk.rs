@@ -4,6 +4,7 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
@@ -36,6 +37,9 @@ struct Stored {
     token: KioskToken,
     /// Lowercase hex SHA-256 of the secret.
     secret_sha256: String,
+    /// Creation order: tokens made in the same millisecond still list in the order they were made.
+    #[serde(default)]
+    seq: u64,
 }
 
 /// The file's shape.
@@ -49,6 +53,7 @@ pub struct KioskStore {
     file: Option<PathBuf>,
     max_lifetime: Duration,
     tokens: Mutex<HashMap<String, Stored>>,
+    next_seq: AtomicU64,
 }
 
 /// What a new token is for.
@@ -88,10 +93,12 @@ impl KioskStore {
                 }
             }
         }
+        let next_seq = tokens.values().map(|s| s.seq + 1).max().unwrap_or(0);
         Ok(KioskStore {
             file: file.map(Path::to_owned),
             max_lifetime,
             tokens: Mutex::new(tokens),
+            next_seq: AtomicU64::new(next_seq),
         })
     }
 
@@ -132,6 +139,7 @@ impl KioskStore {
             Stored {
                 token: token.clone(),
                 secret_sha256: sha256_hex(&secret),
+                seq: self.next_seq.fetch_add(1, Ordering::Relaxed),
             },
         );
         if let Err(e) = self.save(&tokens) {
@@ -145,14 +153,13 @@ impl KioskStore {
     /// The live tokens of an NVFlare identity, oldest first.
     pub fn list(&self, identity: &str) -> Vec<KioskToken> {
         let now = now_ms();
-        let mut list: Vec<KioskToken> = self
-            .lock()
+        let tokens = self.lock();
+        let mut list: Vec<&Stored> = tokens
             .values()
             .filter(|s| s.token.identity == identity && s.token.expires_at_ms > now)
-            .map(|s| s.token.clone())
             .collect();
-        list.sort_by(|a, b| (a.created_at_ms, &a.id).cmp(&(b.created_at_ms, &b.id)));
-        list
+        list.sort_by_key(|s| (s.token.created_at_ms, s.seq));
+        list.into_iter().map(|s| s.token.clone()).collect()
     }
 
     /// Revokes a token of `identity`; `None` when it has no such token.
@@ -267,5 +274,29 @@ mod tests {
         }
         assert!(store.create(&new("ok", 0)).is_err());
         assert!(store.create(&new(&"é".repeat(80), 10)).is_ok());
+    }
+
+    #[test]
+    fn tokens_list_in_the_order_they_were_made_even_within_one_millisecond() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let file = dir.path().join("kiosk.json");
+        let day = Duration::from_secs(86_400);
+        let store = KioskStore::open(Some(&file), day).expect("open");
+        let labels: Vec<String> = (0..20).map(|i| format!("screen {i}")).collect();
+        for label in &labels {
+            store.create(&new(label, 60)).expect("create");
+        }
+        let listed = |store: &KioskStore| -> Vec<String> {
+            store
+                .list("admin@nvidia.com")
+                .into_iter()
+                .map(|t| t.label)
+                .collect()
+        };
+        assert_eq!(listed(&store), labels);
+        let reopened = KioskStore::open(Some(&file), day).expect("reopen");
+        assert_eq!(listed(&reopened), labels, "order survives a restart");
+        reopened.create(&new("newest", 60)).expect("create");
+        assert_eq!(listed(&reopened).last().map(String::as_str), Some("newest"));
     }
 }
