@@ -2,7 +2,7 @@
 //! to NVFlare through one shared upstream session and poller per (identity, study).
 //!
 //! The binary (`main.rs`) only parses flags and wires these modules; tests build the same router
-//! with [`app`] and a fake upstream.
+//! with [`app`] and a fake upstream (the `fake` feature).
 
 use std::net::SocketAddr;
 
@@ -17,6 +17,7 @@ use tower_http::set_header::SetResponseHeaderLayer;
 pub mod audit;
 pub mod auth;
 pub mod config;
+#[cfg(any(test, feature = "fake"))]
 pub mod fake;
 pub mod history;
 pub mod hub;
