@@ -10,6 +10,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
+use fantoccini::error::NewSessionError;
 use fantoccini::{Client, ClientBuilder, Locator};
 use flare_model::{FlareError, Reply, ServerFrame};
 use flare_poc::Poc;
@@ -660,11 +661,24 @@ impl Driver {
         let serde_json::Value::Object(caps) = caps else {
             unreachable!("a json object literal")
         };
-        ClientBuilder::new(HttpConnector::new())
-            .capabilities(caps)
-            .connect(&self.url)
-            .await
-            .expect("start a headless Chromium session")
+        // chromedriver has been seen to reset the very first connection of a session request
+        // under load; a request that never reached it is sent again, any answer it gave is final.
+        let deadline = Deadline::new("a headless Chromium session", Duration::from_secs(60));
+        loop {
+            match ClientBuilder::new(HttpConnector::new())
+                .capabilities(caps.clone())
+                .connect(&self.url)
+                .await
+            {
+                Ok(client) => return client,
+                Err(
+                    e @ (NewSessionError::Failed(_)
+                    | NewSessionError::FailedC(_)
+                    | NewSessionError::Lost(_)),
+                ) => deadline.tick(e).await,
+                Err(e) => panic!("start a headless Chromium session: {e:?}"),
+            }
+        }
     }
 }
 
