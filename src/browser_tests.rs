@@ -1043,6 +1043,7 @@ async fn the_wall_says_stale_when_updates_stop_and_unreachable_when_the_socket_d
                 store
                 socket_open=open
                 history={None::<SiteHistory>}
+                history_at={None::<u64>}
                 study="default".to_owned()
                 revoked
             />

@@ -67,6 +67,53 @@ pub fn elapsed_text(ms: u64) -> String {
     }
 }
 
+/// Milliseconds in NVFlare's job duration text, Python's `timedelta` form: "0:00:38.123456",
+/// "1 day, 2:03:04". `None` for anything else ("N/A", empty).
+pub fn duration_ms(text: &str) -> Option<u64> {
+    let text = text.trim();
+    let (days, clock) = match text.split_once(',') {
+        Some((days, clock)) => {
+            let days = days.split_whitespace().next()?.parse::<u64>().ok()?;
+            (days, clock.trim())
+        }
+        None => (0, text),
+    };
+    let mut parts = clock.split(':');
+    let (h, m, s) = (parts.next()?, parts.next()?, parts.next()?);
+    if parts.next().is_some() {
+        return None;
+    }
+    let secs: f64 = s
+        .parse()
+        .ok()
+        .filter(|s: &f64| s.is_finite() && *s >= 0.0)?;
+    let whole = days * 86_400 + h.parse::<u64>().ok()? * 3_600 + m.parse::<u64>().ok()? * 60;
+    Some(whole * 1_000 + (secs * 1_000.0) as u64)
+}
+
+/// How long a running job has run at `now_ms`: the server's duration as listed at `listed_at_ms`
+/// plus the time since, or the time since the relay saw it RUNNING, whichever is longer (the
+/// relay may have first looked long after the job started).
+pub fn running_elapsed_ms(
+    now_ms: u64,
+    listed: Option<(&str, u64)>,
+    running_seen_ms: Option<u64>,
+) -> Option<u64> {
+    let by_server = listed
+        .and_then(|(duration, at)| duration_ms(duration).map(|d| d + now_ms.saturating_sub(at)));
+    let by_relay = running_seen_ms.map(|seen| now_ms.saturating_sub(seen));
+    by_server.max(by_relay)
+}
+
+/// "1 error", "3 errors".
+pub fn errors_text(count: usize) -> String {
+    if count == 1 {
+        "1 error".to_owned()
+    } else {
+        format!("{count} errors")
+    }
+}
+
 /// One coloured bar of the timeline.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Bar {
@@ -107,23 +154,35 @@ pub fn timeline_bars(history: &SiteHistory, width: f64) -> Vec<Bar> {
     out
 }
 
-/// Axis ticks: (x, label) at `count + 1` even steps over the window, labelled relative to its
-/// end ("-30 min" … "now").
-pub fn timeline_ticks(history: &SiteHistory, width: f64, count: usize) -> Vec<(f64, String)> {
+/// Round steps for the timeline's axis, in milliseconds.
+const TICK_STEPS_MS: [u64; 15] = [
+    1_000, 2_000, 5_000, 10_000, 15_000, 30_000, 60_000, 120_000, 300_000, 600_000, 900_000,
+    1_800_000, 3_600_000, 7_200_000, 10_800_000,
+];
+
+/// Axis ticks for a plot `width` wide: at most `max_ticks` steps back from "now", each a round
+/// step (10 s, 30 s, 1 min, 5 min, 1 h …) so that no two labels read the same; `(x, label)`.
+pub fn timeline_ticks(history: &SiteHistory, width: f64, max_ticks: usize) -> Vec<(f64, String)> {
     let span = history.until_ms.saturating_sub(history.since_ms);
-    let count = count.max(1);
-    (0..=count)
+    if span == 0 {
+        return vec![(width, "now".to_owned())];
+    }
+    let max_ticks = max_ticks.max(1) as u64;
+    let step = TICK_STEPS_MS
+        .into_iter()
+        .find(|step| span / step <= max_ticks)
+        .unwrap_or_else(|| span.div_ceil(max_ticks).div_ceil(3_600_000) * 3_600_000);
+    (0..=span / step)
+        .rev()
         .map(|i| {
-            let x = width * i as f64 / count as f64;
-            let back_ms = span - span * i as u64 / count as u64;
+            let back_ms = i * step;
+            let x = width - width * back_ms as f64 / span as f64;
             let label = if back_ms == 0 {
                 "now".to_owned()
-            } else if back_ms >= 3_600_000 {
-                format!("-{:.1} h", back_ms as f64 / 3_600_000.0)
-            } else if back_ms >= 60_000 {
+            } else if step % 3_600_000 == 0 {
+                format!("-{} h", back_ms / 3_600_000)
+            } else if step % 60_000 == 0 {
                 format!("-{} min", back_ms / 60_000)
-            } else if back_ms < 10_000 {
-                format!("-{:.1} s", back_ms as f64 / 1_000.0)
             } else {
                 format!("-{} s", back_ms / 1_000)
             };
@@ -176,6 +235,42 @@ mod tests {
         assert_eq!(elapsed_text(5_000), "0:05");
         assert_eq!(elapsed_text(65_000), "1:05");
         assert_eq!(elapsed_text(3_723_000), "1:02:03");
+    }
+
+    #[test]
+    fn error_counts_agree_in_number() {
+        assert_eq!(errors_text(1), "1 error");
+        assert_eq!(errors_text(0), "0 errors");
+        assert_eq!(errors_text(7), "7 errors");
+    }
+
+    #[test]
+    fn nvflare_durations_parse_as_python_timedeltas() {
+        assert_eq!(duration_ms("0:00:38.123456"), Some(38_123));
+        assert_eq!(duration_ms("1:02:03"), Some(3_723_000));
+        assert_eq!(
+            duration_ms("2 days, 0:00:01.5"),
+            Some(2 * 86_400_000 + 1_500)
+        );
+        assert_eq!(duration_ms("1 day, 1:00:00"), Some(90_000_000));
+        for bad in ["N/A", "", "1:2", "a:b:c", "1:00:00:00", "0:00:-1"] {
+            assert_eq!(duration_ms(bad), None, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn running_elapsed_counts_from_the_real_start_not_from_when_the_relay_looked() {
+        // Listed at 10 s with 38 s behind it; the relay only saw it RUNNING at 9 s.
+        assert_eq!(
+            running_elapsed_ms(15_000, Some(("0:00:38", 10_000)), Some(9_000)),
+            Some(43_000)
+        );
+        // Without a usable duration the relay's own observation is all there is.
+        assert_eq!(
+            running_elapsed_ms(15_000, Some(("N/A", 10_000)), Some(9_000)),
+            Some(6_000)
+        );
+        assert_eq!(running_elapsed_ms(15_000, None, None), None);
     }
 
     fn history() -> SiteHistory {
@@ -231,9 +326,51 @@ mod tests {
             ticks,
             [
                 (0.0, "-10 s".to_owned()),
-                (50.0, "-5.0 s".to_owned()),
+                (50.0, "-5 s".to_owned()),
                 (100.0, "now".to_owned())
             ]
         );
+    }
+
+    fn window(span_ms: u64) -> SiteHistory {
+        SiteHistory {
+            since_ms: 1_000,
+            until_ms: 1_000 + span_ms,
+            ..SiteHistory::default()
+        }
+    }
+
+    #[test]
+    fn ticks_fall_on_round_steps_with_distinct_labels() {
+        let labels = |span_ms, max| -> Vec<String> {
+            timeline_ticks(&window(span_ms), 600.0, max)
+                .into_iter()
+                .map(|(_, label)| label)
+                .collect()
+        };
+        // 2.5 minutes in at most 6 ticks: every 30 s, not "-2 min, -2 min, -1 min …".
+        assert_eq!(
+            labels(150_000, 6),
+            ["-150 s", "-120 s", "-90 s", "-60 s", "-30 s", "now"]
+        );
+        assert_eq!(
+            labels(6 * 3_600_000, 6),
+            ["-6 h", "-5 h", "-4 h", "-3 h", "-2 h", "-1 h", "now"]
+        );
+        assert_eq!(
+            labels(25 * 60_000, 6),
+            ["-25 min", "-20 min", "-15 min", "-10 min", "-5 min", "now"]
+        );
+        assert_eq!(labels(0, 6), ["now"]);
+        // A tick at x = width is now; the others sit where their time is.
+        let ticks = timeline_ticks(&window(150_000), 600.0, 6);
+        assert_eq!(ticks.last().map(|t| t.0), Some(600.0));
+        assert_eq!(ticks.first().map(|t| t.0), Some(0.0));
+        for labels in [labels(7_000, 6), labels(40 * 3_600_000, 6)] {
+            let mut unique = labels.clone();
+            unique.dedup();
+            assert_eq!(unique, labels);
+            assert!(labels.len() <= 7, "{labels:?}");
+        }
     }
 }

@@ -49,9 +49,14 @@ pub fn AppHeader(session: SessionInfo) -> impl IntoView {
             <div class="topbar-end">
                 <ConnectionIndicator />
                 <StudySwitcher />
-                <span class="chip" title=format!("NVFlare identity: {}", session.identity)>
+                <span
+                    class="chip"
+                    title=format!("{} ({role}) · NVFlare identity: {}", session.user, session.identity)
+                >
                     {session.user.clone()}
-                    <span class="chip-key">{role}</span>
+                    // "operator OPERATOR" says nothing twice.
+                    {(!session.user.eq_ignore_ascii_case(role))
+                        .then(|| view! { <span class="chip-key">{role}</span> })}
                 </span>
                 {viewer
                     .then(|| {

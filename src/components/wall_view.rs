@@ -7,11 +7,14 @@ use std::collections::BTreeSet;
 use flare_model::{JobLive, JobSummary, SiteHistory};
 use leptos::prelude::*;
 
+use crate::components::site_timeline::{REFRESH_MS, SiteTimeline};
 use crate::job_query::short_id;
 use crate::state::{Store, ago, freshness, freshness_text};
 use crate::status::{Tone, tone};
 use crate::time::{display_iso, use_clock};
-use crate::wall::{SITE_STALE_MS, WallAlarm, elapsed_text, wall_alarm};
+use crate::wall::{
+    SITE_STALE_MS, WallAlarm, elapsed_text, errors_text, running_elapsed_ms, wall_alarm,
+};
 
 /// A site line on the wall.
 #[derive(Clone, Debug, PartialEq)]
@@ -83,6 +86,9 @@ pub fn WallView(
     #[prop(into)] store: Signal<Store>,
     #[prop(into)] socket_open: Signal<bool>,
     #[prop(into)] history: Signal<Option<SiteHistory>>,
+    /// When the history was last fetched (browser ms).
+    #[prop(into)]
+    history_at: Signal<Option<u64>>,
     #[prop(into)] study: Signal<String>,
     #[prop(into)] revoked: Signal<bool>,
 ) -> impl IntoView {
@@ -231,7 +237,7 @@ pub fn WallView(
                     <p class="wall-muted">{move || server().1}</p>
                     <p class="wall-errors" id="wall-error-count">
                         <span class="wall-big-num" class:bad=move || { error_total.get() > 0 }>{move || error_total.get()}</span>
-                        " errors in running jobs"
+                        {move || if error_total.get() == 1 { " error in running jobs" } else { " errors in running jobs" }}
                     </p>
                 </section>
                 <section class="wall-panel wall-sites" aria-labelledby="wall-sites-h">
@@ -276,13 +282,15 @@ pub fn WallView(
                                 let id = j.job_id.clone();
                                 let id2 = id.clone();
                                 let detail = Memo::new(move |_| store.read().job.get(&id).and_then(|p| p.data.clone()));
+                                let duration = j.duration.clone();
                                 let elapsed = move || {
-                                    let started = detail.read().as_ref().and_then(|d| {
+                                    let seen = detail.read().as_ref().and_then(|d| {
                                         d.timeline.iter().find(|c| c.status == "RUNNING").map(|c| c.at_ms)
                                     });
-                                    started
-                                        .map(|s| elapsed_text(clock.now().saturating_sub(s)))
-                                        .unwrap_or_else(|| j.duration.split('.').next().unwrap_or_default().to_owned())
+                                    let listed = jobs_fresh.get().map(|at| (duration.as_str(), at));
+                                    running_elapsed_ms(clock.now(), listed, seen)
+                                        .map(elapsed_text)
+                                        .unwrap_or_default()
                                 };
                                 let progress = Memo::new(move |_| {
                                     detail.read().as_ref().and_then(|d| d.live.as_ref().and_then(JobLive::round_progress))
@@ -311,7 +319,7 @@ pub fn WallView(
                                             }
                                             None => view! { <div class="wall-muted">"waiting for round progress…"</div> }.into_any(),
                                         }}
-                                        {move || (errors.get() > 0).then(|| view! { <div class="wall-job-errors">{format!("{} errors", errors.get())}</div> })}
+                                        {move || (errors.get() > 0).then(|| view! { <div class="wall-job-errors">{errors_text(errors.get())}</div> })}
                                     </li>
                                 }
                             }
@@ -327,6 +335,10 @@ pub fn WallView(
                     <h3>"Last failed or aborted"</h3>
                     <ul class="wall-list wall-failed">{move || failed.get().into_iter().map(|j| job_row(j, true)).collect_view()}</ul>
                     {move || failed.read().is_empty().then(|| view! { <p class="wall-muted">"none"</p> })}
+                </section>
+                <section class="wall-panel wall-timeline" aria-labelledby="wall-timeline-h">
+                    <header><h2 id="wall-timeline-h">"Site connectivity"</h2><Stamp fresh_ms=history_at interval_ms=REFRESH_MS /></header>
+                    <SiteTimeline history=history />
                 </section>
             </div>
         </div>

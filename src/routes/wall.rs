@@ -50,7 +50,7 @@ pub fn WallPage() -> impl IntoView {
             }
         }
     });
-    let (history, _error, _at) = use_site_history(None);
+    let (history, _error, history_at) = use_site_history(None);
     let socket_open = Signal::derive(move || conn.socket.get() == SocketState::Open);
     let study = Signal::derive(move || {
         conn.hello
@@ -62,6 +62,7 @@ pub fn WallPage() -> impl IntoView {
             store=conn.store
             socket_open
             history
+            history_at
             study
             revoked=conn.revoked
         />
