@@ -20,6 +20,7 @@ pub mod new_study_form;
 pub mod remove_study;
 pub mod server_summary;
 pub mod shell;
+pub mod shortcuts_help;
 pub mod site_timeline;
 pub mod sites_list;
 pub mod status_badge;

@@ -17,6 +17,7 @@ pub mod job_query;
 pub mod logs;
 pub mod policy;
 pub mod routes;
+pub mod shortcuts;
 pub mod state;
 pub mod status;
 pub mod studies;

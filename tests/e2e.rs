@@ -13,7 +13,7 @@ use serde_json::json;
 
 use harness::{
     Deadline, OPERATOR, Relay, VIEWER, command, current_path, next_frame, open_ws, poc, screenshot,
-    session_cookie, sign_in, submit_hello_numpy, wait_css, wait_xpath, with_browser,
+    session_cookie, sign_in, submit_hello_numpy, wait_css, wait_path, wait_xpath, with_browser,
 };
 
 /// The status a successful hello-numpy run ends in.
@@ -33,6 +33,68 @@ async fn login_page_signs_in_and_overview_shows_both_sites() {
         wait_css(&client, r#"[data-site="site-2"]"#, PAGE_LIMIT).await;
         assert_ne!(current_path(&client).await, "/login");
         screenshot(&client, "overview").await;
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn keyboard_shortcuts_go_to_pages_focus_the_filter_and_list_themselves() {
+    let poc = poc().await;
+    let relay = Relay::start("shortcuts", poc).await;
+    let base = relay.base.clone();
+    with_browser("shortcuts", |client| async move {
+        sign_in(&client, &base, OPERATOR).await;
+        wait_css(&client, r#".site[data-site="site-1"]"#, PAGE_LIMIT).await;
+        let keys = |keys: &'static str| {
+            let client = client.clone();
+            async move {
+                let focused = client.active_element().await.expect("the focused element");
+                focused.send_keys(keys).await.expect("send keys");
+            }
+        };
+        keys("gj").await;
+        wait_path(&client, "/jobs", PAGE_LIMIT).await;
+        wait_css(&client, "#filter-name", PAGE_LIMIT).await;
+
+        keys("/").await;
+        let focused = client.active_element().await.expect("the focused element");
+        assert_eq!(
+            focused.attr("id").await.expect("id").as_deref(),
+            Some("filter-name"),
+            "/ focuses the name filter"
+        );
+        // Typed into a field, the same letters are text, not a shortcut.
+        keys("gw").await;
+        let typed = client
+            .find(Locator::Css("#filter-name"))
+            .await
+            .expect("the name filter")
+            .prop("value")
+            .await
+            .expect("its value");
+        assert_eq!(typed.as_deref(), Some("gw"));
+        assert_eq!(current_path(&client).await, "/jobs");
+
+        client
+            .execute("document.activeElement.blur()", vec![])
+            .await
+            .expect("leave the field");
+        keys("?").await;
+        let help = wait_css(&client, "#shortcuts-dialog[open]", PAGE_LIMIT).await;
+        let text = help.text().await.expect("the dialog's text");
+        assert!(text.contains("Wall screen"), "{text}");
+        screenshot(&client, "shortcuts").await;
+        keys("?").await;
+        let closing = Deadline::new("the shortcuts dialog to close", PAGE_LIMIT);
+        while client
+            .find(Locator::Css("#shortcuts-dialog[open]"))
+            .await
+            .is_ok()
+        {
+            closing.tick("still open").await;
+        }
+        keys("go").await;
+        wait_path(&client, "/", PAGE_LIMIT).await;
     })
     .await;
 }

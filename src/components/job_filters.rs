@@ -14,6 +14,7 @@ pub fn JobFilters(filter: RwSignal<JobFilter>) -> impl IntoView {
                 <label for="filter-name">"Name"</label>
                 <input
                     id="filter-name"
+                    data-shortcut="filter"
                     type="search"
                     placeholder="any name"
                     autocomplete="off"

@@ -8,6 +8,7 @@ use leptos_router::hooks::{use_location, use_navigate};
 
 use crate::api::{self, ApiError, Auth, SessionInfo};
 use crate::components::app_header::AppHeader;
+use crate::components::shortcuts_help::KeyboardShortcuts;
 use crate::components::toasts::{ToastHost, Toasts};
 use crate::connection::Connection;
 use crate::identity::SessionCtx;
@@ -194,7 +195,10 @@ fn SignedIn(session: SessionInfo, #[prop(optional)] bare: bool) -> impl IntoView
             }}
             <Outlet />
         </main>
-        <footer class="footer muted">{footer}</footer>
+        <footer class="footer muted">
+            {footer} " · " <kbd>"?"</kbd> " keyboard shortcuts"
+        </footer>
+        <KeyboardShortcuts />
         <ToastHost toasts />
     }
     .into_any()

@@ -243,6 +243,7 @@ fn JobLogs(job_id: String) -> impl IntoView {
                     <label for="log-filter">"Filter lines"</label>
                     <input
                         id="log-filter"
+                        data-shortcut="filter"
                         type="search"
                         placeholder="text, or /regex/ (case-insensitive)"
                         autocomplete="off"
