@@ -108,7 +108,14 @@ poc_stop() {
         # shellcheck disable=SC2046 # one pid per word
         kill $(poc_processes "$ws") 2>/dev/null || true
     fi
+    # `poc stop` refuses while a job runs, and a job's own processes (runner_process,
+    # worker_process) are in no pid file: anything still started from this workspace goes too.
+    pkill -f -- "$ws/example_project/" 2>/dev/null || true
+    wait_until 30 "the job processes of the POC in $ws to end" poc_jobs_gone "$ws" ||
+        pkill -KILL -f -- "$ws/example_project/" 2>/dev/null || true
 }
+
+poc_jobs_gone() { ! pgrep -f -- "$1/example_project/" >/dev/null; }
 
 # --- builds ---------------------------------------------------------------------------------------
 

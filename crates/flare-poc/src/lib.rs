@@ -78,6 +78,50 @@ fn run(cmd: &mut Command, what: &str) -> String {
     stdout
 }
 
+/// `nvflare poc start --no-wait` for the POC in `workspace`. Its own readiness wait gives up
+/// after 30 s, too soon on a loaded 2-core machine; the caller waits with [`Poc::wait_ready`]
+/// instead. Output goes to `start.log` beside the workspace (a pipe would be held open by the
+/// started processes).
+fn start_system(workspace: &Path) {
+    let log_path = workspace.with_file_name("start.log");
+    let log = std::fs::File::create(&log_path)
+        .unwrap_or_else(|e| panic!("flare-poc: cannot create {}: {e}", log_path.display()));
+    let err = log
+        .try_clone()
+        .unwrap_or_else(|e| panic!("flare-poc: cannot clone the log handle: {e}"));
+    let status = Command::new(nvflare_bin())
+        .args(["poc", "start", "--no-wait"])
+        .env("NVFLARE_POC_WORKSPACE", workspace)
+        .stdin(Stdio::null())
+        .stdout(log)
+        .stderr(err)
+        .status()
+        .unwrap_or_else(|e| panic!("flare-poc: cannot run nvflare poc start: {e}"));
+    if !status.success() {
+        let output = std::fs::read_to_string(&log_path).unwrap_or_default();
+        panic!("flare-poc: nvflare poc start --no-wait failed ({status}):\n{output}");
+    }
+}
+
+/// How many processes run from the POC in `workspace` (their command line names its kits).
+fn processes_of(workspace: &Path) -> usize {
+    let needle = format!("{}/example_project/", workspace.display());
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return 0;
+    };
+    entries
+        .filter_map(Result::ok)
+        .filter(|e| {
+            e.file_name()
+                .to_string_lossy()
+                .bytes()
+                .all(|b| b.is_ascii_digit())
+        })
+        .filter_map(|e| std::fs::read(e.path().join("cmdline")).ok())
+        .filter(|cmdline| String::from_utf8_lossy(cmdline).contains(&needle))
+        .count()
+}
+
 /// The `<project>/prod_00` folder of a POC workspace.
 fn find_prod_dir(workspace: &Path) -> Option<PathBuf> {
     std::fs::read_dir(workspace)
@@ -175,12 +219,7 @@ impl Poc {
                 .env("NVFLARE_POC_WORKSPACE", &workspace),
             "nvflare poc prepare -i",
         );
-        run(
-            Command::new(&nvflare)
-                .args(["poc", "start"])
-                .env("NVFLARE_POC_WORKSPACE", &workspace),
-            "nvflare poc start",
-        );
+        start_system(&workspace);
         let prod_dir = find_prod_dir(&workspace)
             .unwrap_or_else(|| panic!("flare-poc: no */prod_00 in {}", workspace.display()));
         let poc = Poc {
@@ -197,12 +236,15 @@ impl Poc {
         poc
     }
 
-    /// A detached shell that waits for this process to exit, then stops the POC and removes it.
+    /// A detached shell that waits for this process to exit, then stops the POC, ends what `poc
+    /// stop` leaves (a running job's processes, sites whose server never came up) and removes
+    /// it. The `[e]` keeps pkill's pattern from matching this shell's own command line.
     fn spawn_watchdog(root: &Path, workspace: &Path, port: u16) {
         let script = format!(
             "while kill -0 {pid} 2>/dev/null; do sleep 1; done; \
              NVFLARE_POC_WORKSPACE='{ws}' '{nv}' poc stop > '{root}/stop.log' 2>&1; \
              n=0; while [ $n -lt 60 ] && (exec 3<>/dev/tcp/127.0.0.1/{port}) 2>/dev/null; do sleep 1; n=$((n+1)); done; \
+             pkill -f -- '{ws}/[e]xample_project/'; sleep 5; pkill -KILL -f -- '{ws}/[e]xample_project/'; \
              rm -rf '{root}'",
             pid = std::process::id(),
             ws = workspace.display(),
@@ -336,16 +378,21 @@ impl PrivatePoc {
             "flare-poc: port {} still open after nvflare poc stop",
             self.poc.port
         );
+        // Sites go on shutting down after the server's port closed; a start before they are
+        // gone finds them "already running" and starts nothing in their place.
+        let left = wait_until(PORT_FREE_DEADLINE, Duration::from_millis(500), || {
+            processes_of(&self.poc.workspace) == 0
+        });
+        assert!(
+            left,
+            "flare-poc: processes of {} still running after nvflare poc stop",
+            self.poc.workspace.display()
+        );
     }
 
     /// Starts the POC system again and waits until both sites are connected.
     pub fn start(&self) {
-        run(
-            Command::new(nvflare_bin())
-                .args(["poc", "start"])
-                .env("NVFLARE_POC_WORKSPACE", &self.poc.workspace),
-            "nvflare poc start",
-        );
+        start_system(&self.poc.workspace);
         self.poc.wait_ready();
     }
 }
