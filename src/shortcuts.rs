@@ -11,6 +11,13 @@ pub const GO_TO: [(&str, &str, &str); 6] = [
     ("w", "/wall", "Wall screen"),
 ];
 
+/// The single keys, for the help dialog.
+pub const SINGLE_KEYS: [(&str, &str); 3] = [
+    ("/", "Focus the filter (jobs, logs)"),
+    ("?", "Show or hide this list"),
+    ("Esc", "Close a dialog"),
+];
+
 /// What a key press does.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Step {

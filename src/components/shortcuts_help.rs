@@ -6,7 +6,7 @@ use leptos::prelude::*;
 use leptos_router::hooks::use_navigate;
 use wasm_bindgen::JsCast;
 
-use crate::shortcuts::{GO_TO, Step, belongs_to_field, step};
+use crate::shortcuts::{GO_TO, SINGLE_KEYS, Step, belongs_to_field, step};
 
 /// Listens for shortcuts while mounted; renders the (closed) help dialog.
 #[component]
@@ -58,46 +58,28 @@ pub fn KeyboardShortcuts() -> impl IntoView {
         }
     });
     on_cleanup(move || handle.remove());
+    let row = |keys: Vec<&'static str>, what: &'static str| {
+        let keys = keys
+            .into_iter()
+            .map(|k| view! { <kbd>{k}</kbd> " " })
+            .collect_view();
+        view! {
+            <tr>
+                <td>{keys}</td>
+                <td>{what}</td>
+            </tr>
+        }
+    };
     let rows = GO_TO
         .iter()
-        .map(|(key, _, page)| {
-            view! {
-                <tr>
-                    <td>
-                        <kbd>"g"</kbd>
-                        " "
-                        <kbd>{*key}</kbd>
-                    </td>
-                    <td>{*page}</td>
-                </tr>
-            }
-        })
+        .map(|(key, _, page)| row(vec!["g", *key], page))
+        .chain(SINGLE_KEYS.iter().map(|(key, what)| row(vec![*key], what)))
         .collect_view();
     view! {
         <dialog id="shortcuts-dialog" class="dialog" node_ref=dialog aria-labelledby="shortcuts-title">
             <h2 id="shortcuts-title">"Keyboard shortcuts"</h2>
             <table class="shortcuts">
-                <tbody>
-                    {rows}
-                    <tr>
-                        <td>
-                            <kbd>"/"</kbd>
-                        </td>
-                        <td>"Focus the filter (jobs, logs)"</td>
-                    </tr>
-                    <tr>
-                        <td>
-                            <kbd>"?"</kbd>
-                        </td>
-                        <td>"Show or hide this list"</td>
-                    </tr>
-                    <tr>
-                        <td>
-                            <kbd>"Esc"</kbd>
-                        </td>
-                        <td>"Close a dialog"</td>
-                    </tr>
-                </tbody>
+                <tbody>{rows}</tbody>
             </table>
             <div class="dialog-buttons">
                 <button
