@@ -15,18 +15,26 @@ pub enum WallAlarm {
 }
 
 impl WallAlarm {
-    /// The banner text.
+    /// The banner's headline, short enough to read across a room.
     pub fn text(&self) -> String {
         match self {
             WallAlarm::RelayUnreachable => {
                 "Relay unreachable — the data on this screen is stale; reconnecting…".to_owned()
             }
-            WallAlarm::UpstreamDown(m) => {
-                format!("NVFlare unreachable — the data on this screen is stale ({m})")
+            WallAlarm::UpstreamDown(_) => {
+                "NVFlare unreachable — the data on this screen is stale".to_owned()
             }
             WallAlarm::Stale { age_ms } => {
                 format!("Data is stale — no update for {} s", age_ms / 1_000)
             }
+        }
+    }
+
+    /// The technical detail under the headline (what the relay's login to NVFlare said).
+    pub fn detail(&self) -> Option<&str> {
+        match self {
+            WallAlarm::UpstreamDown(m) if !m.is_empty() => Some(m),
+            _ => None,
         }
     }
 }
@@ -212,6 +220,14 @@ mod tests {
             ),
             Some(WallAlarm::UpstreamDown(m)) if m == "refused"
         ));
+        let down =
+            WallAlarm::UpstreamDown("login to NVFlare failed: connection refused".to_owned());
+        assert!(!down.text().contains("refused"), "the headline stays short");
+        assert_eq!(
+            down.detail(),
+            Some("login to NVFlare failed: connection refused")
+        );
+        assert_eq!(WallAlarm::RelayUnreachable.detail(), None);
         let up = Some((LinkState::Connected, None));
         assert_eq!(
             wall_alarm(10_000, true, up.clone(), Some(9_000), 2_000),

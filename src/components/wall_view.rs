@@ -206,7 +206,8 @@ pub fn WallView(
                         };
                         view! {
                             <div id="wall-banner" class="wall-banner" role="alert" data-kind=kind>
-                                {a.text()}
+                                <div class="wall-banner-head">{a.text()}</div>
+                                {a.detail().map(|d| view! { <div class="wall-banner-detail">{d.to_owned()}</div> })}
                             </div>
                         }
                     })
