@@ -1158,3 +1158,41 @@ async fn site_timeline_draws_one_lane_per_site_with_coloured_spans() {
     let x: f64 = spans[2].get_attribute("x").unwrap().parse().unwrap();
     assert_eq!(x, 110.0 + 215.0);
 }
+
+use crate::api::SessionInfo;
+use crate::components::shell::session_check;
+
+/// The test server has no `/api/session`: the answer is "unreachable" or "signed out", never
+/// "signed in", so a kept sign-in shows the answer was dropped.
+#[wasm_bindgen_test]
+async fn a_session_answer_never_overwrites_a_login_that_finished_while_it_was_out() {
+    let owner = Owner::new();
+    owner.set();
+    let kiosk = SessionInfo {
+        user: "kiosk:lobby".to_owned(),
+        role: Role::Viewer,
+        identity: "admin@nvidia.com".to_owned(),
+        study: "default".to_owned(),
+        max_upload_bytes: None,
+        kiosk: true,
+    };
+
+    // The kiosk login lands while the first session check is still out: it stays signed in.
+    let auth = RwSignal::new(Auth::Checking);
+    let check = session_check(auth);
+    auth.set(Auth::SignedIn(kiosk.clone()));
+    check.await;
+    assert_eq!(auth.get_untracked(), Auth::SignedIn(kiosk));
+
+    // Nothing changed meanwhile: the answer is taken.
+    let auth = RwSignal::new(Auth::Checking);
+    session_check(auth).await;
+    assert!(
+        matches!(
+            auth.get_untracked(),
+            Auth::Unreachable(_) | Auth::SignedOut { .. }
+        ),
+        "{:?}",
+        auth.get_untracked()
+    );
+}

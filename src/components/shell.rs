@@ -15,15 +15,26 @@ use crate::identity::SessionCtx;
 use crate::job_query::JobsView;
 use flare_model::PROTOCOL_VERSION;
 
-/// Asks the relay who is signed in and records the answer in `auth`.
+/// Asks the relay who is signed in and records the answer in `auth`, unless `auth` changed while
+/// the question was out: a kiosk or password login that finished meanwhile is newer than an
+/// answer to a request sent before its cookie existed.
 pub fn check_session(auth: RwSignal<Auth>) {
-    leptos::task::spawn_local(async move {
-        auth.set(match api::session().await {
+    leptos::task::spawn_local(session_check(auth));
+}
+
+/// [`check_session`]'s work: `auth` is read now, the answer applied when the future completes.
+pub fn session_check(auth: RwSignal<Auth>) -> impl std::future::Future<Output = ()> {
+    let asked_at = auth.get_untracked();
+    async move {
+        let answer = match api::session().await {
             Ok(session) => Auth::SignedIn(session),
             Err(ApiError::Unauthorized(_)) => Auth::SignedOut { by_user: false },
             Err(ApiError::Failed(message)) => Auth::Unreachable(api::sentence(&message)),
-        });
-    });
+        };
+        if auth.try_get_untracked().as_ref() == Some(&asked_at) {
+            auth.set(answer);
+        }
+    }
 }
 
 /// The wall screen's frame: no header, no sign-in redirect (a screen has nobody to type); says
