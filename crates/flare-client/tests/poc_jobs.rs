@@ -434,6 +434,37 @@ async fn submit_job_zip_accepts_wrapped_and_flat_archives_and_reports_progress()
     s.close().await;
 }
 
+/// `configure_job_log`, asked again (for up to a minute) while NVFlare answers that a site's job
+/// process is `target_unreachable`: on a loaded machine a site's job cell can come up well after
+/// the server reports the job RUNNING. Any other answer is returned as it is.
+async fn configure_job_log(
+    s: &Session,
+    job_id: &str,
+    config: &str,
+    target: &str,
+) -> Result<Reply, FlareError> {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let r = run(
+            s,
+            MutateCommand::ConfigureJobLog {
+                job_id: job_id.to_owned(),
+                config: config.into(),
+                target: target.to_owned(),
+            },
+        )
+        .await;
+        match &r {
+            Err(FlareError::InternalError { message })
+                if message.contains("target_unreachable") && Instant::now() < deadline =>
+            {
+                tokio::time::sleep(Duration::from_millis(500)).await;
+            }
+            _ => return r,
+        }
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_running_job_reports_stats_errors_and_accepts_log_config_and_app_commands() {
     let id = running_job().await.to_owned();
@@ -489,26 +520,10 @@ async fn a_running_job_reports_stats_errors_and_accepts_log_config_and_app_comma
     );
 
     for target in ["all", "server", "site-1"] {
-        let r = run(
-            &s,
-            MutateCommand::ConfigureJobLog {
-                job_id: id.clone(),
-                config: "DEBUG".into(),
-                target: target.to_owned(),
-            },
-        )
-        .await;
+        let r = configure_job_log(&s, &id, "DEBUG", target).await;
         assert_eq!(r, Ok(Reply::Done), "configure_job_log {target}");
     }
-    let r = run(
-        &s,
-        MutateCommand::ConfigureJobLog {
-            job_id: id.clone(),
-            config: "concise".into(),
-            target: "all".to_owned(),
-        },
-    )
-    .await;
+    let r = configure_job_log(&s, &id, "concise", "all").await;
     assert_eq!(r, Ok(Reply::Done));
 
     // hello-numpy registers no app command handler: the server answers meta status "error",
