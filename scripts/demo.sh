@@ -38,7 +38,7 @@ trap 'exit 143' TERM
 mkdir -p "$RUN"
 
 # A POC left over from an earlier demo that was killed hard: stop it first.
-if [[ -n "$(poc_processes "$POC_WS")" ]]; then
+if poc_running "$POC_WS"; then
     say "a POC from an earlier demo is still running in .run/poc; stopping it"
     poc_stop "$POC_WS"
 fi

@@ -84,38 +84,26 @@ poc_wait_sites() {
     "$PYTHON" "$ROOT/scripts/poc_wait_sites.py" "$1/example_project/prod_00/admin@nvidia.com" "$2" site-1 site-2
 }
 
-# poc_processes WORKSPACE: pids of processes still running from that POC's kits.
-poc_processes() {
-    local f pid
-    for f in "$1"/example_project/prod_00/*/daemon_pid.fl "$1"/example_project/prod_00/*/pid.fl; do
-        [[ -f "$f" ]] || continue
-        pid="$(cat "$f" 2>/dev/null)" || continue
-        [[ -n "$pid" ]] && kill -0 "$pid" 2>/dev/null && printf '%s\n' "$pid"
-    done
-    return 0
-}
+# poc_running WORKSPACE: true while any process started from that POC runs. Their command lines
+# name the workspace: the daemons and server/site processes, and also a job's runner and worker
+# processes, which are in no pid file.
+poc_running() { pgrep -f -- "$1/example_project/" >/dev/null; }
 
-poc_gone() { [[ -z "$(poc_processes "$1")" ]]; }
+poc_gone() { ! poc_running "$1"; }
 
-# poc_stop WORKSPACE: stops the POC and waits until its processes are gone.
+# poc_stop WORKSPACE: stops the POC and waits until every process started from it is gone.
+# `poc stop` refuses while a job runs; what is left then is ended by its command line.
 poc_stop() {
     local ws=$1
     [[ -d "$ws/example_project" ]] || return 0
     NVFLARE_POC_WORKSPACE="$ws" "$NVFLARE" poc stop </dev/null >"$ws.stop.log" 2>&1 ||
         warn "nvflare poc stop failed; see $ws.stop.log"
-    if ! wait_until 60 "the POC in $ws to stop" poc_gone "$ws"; then
-        warn "killing what is left of the POC in $ws"
-        # shellcheck disable=SC2046 # one pid per word
-        kill $(poc_processes "$ws") 2>/dev/null || true
-    fi
-    # `poc stop` refuses while a job runs, and a job's own processes (runner_process,
-    # worker_process) are in no pid file: anything still started from this workspace goes too.
+    wait_until 60 "the POC in $ws to stop" poc_gone "$ws" && return 0
+    warn "ending what is left of the POC in $ws"
     pkill -f -- "$ws/example_project/" 2>/dev/null || true
-    wait_until 30 "the job processes of the POC in $ws to end" poc_jobs_gone "$ws" ||
+    wait_until 30 "the rest of the POC in $ws to end" poc_gone "$ws" ||
         pkill -KILL -f -- "$ws/example_project/" 2>/dev/null || true
 }
-
-poc_jobs_gone() { ! pgrep -f -- "$1/example_project/" >/dev/null; }
 
 # --- builds ---------------------------------------------------------------------------------------
 

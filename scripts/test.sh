@@ -60,7 +60,7 @@ summary() {
 }
 
 start_test_poc() {
-    if [[ -n "$(poc_processes "$TEST_POC")" ]]; then
+    if poc_running "$TEST_POC"; then
         say "a test POC from an earlier run is still running; stopping it"
         poc_stop "$TEST_POC"
     fi

@@ -113,13 +113,14 @@ pub fn running_elapsed_ms(
     by_server.max(by_relay)
 }
 
+/// "error" for one, "errors" otherwise.
+pub fn error_noun(count: usize) -> &'static str {
+    if count == 1 { "error" } else { "errors" }
+}
+
 /// "1 error", "3 errors".
 pub fn errors_text(count: usize) -> String {
-    if count == 1 {
-        "1 error".to_owned()
-    } else {
-        format!("{count} errors")
-    }
+    format!("{count} {}", error_noun(count))
 }
 
 /// One coloured bar of the timeline.

@@ -13,7 +13,7 @@ use crate::state::{Store, ago, freshness, freshness_text};
 use crate::status::{Tone, tone};
 use crate::time::{display_iso, use_clock};
 use crate::wall::{
-    SITE_STALE_MS, WallAlarm, elapsed_text, errors_text, running_elapsed_ms, wall_alarm,
+    SITE_STALE_MS, WallAlarm, elapsed_text, error_noun, errors_text, running_elapsed_ms, wall_alarm,
 };
 
 /// A site line on the wall.
@@ -238,7 +238,7 @@ pub fn WallView(
                     <p class="wall-muted">{move || server().1}</p>
                     <p class="wall-errors" id="wall-error-count">
                         <span class="wall-big-num" class:bad=move || { error_total.get() > 0 }>{move || error_total.get()}</span>
-                        {move || if error_total.get() == 1 { " error in running jobs" } else { " errors in running jobs" }}
+                        {move || format!(" {} in running jobs", error_noun(error_total.get()))}
                     </p>
                 </section>
                 <section class="wall-panel wall-sites" aria-labelledby="wall-sites-h">
