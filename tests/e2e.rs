@@ -2,19 +2,15 @@
 //! headless Chromium driven over WebDriver. Nothing is mocked.
 #![cfg(not(target_arch = "wasm32"))]
 
-#[path = "e2e/harness.rs"]
-mod harness;
-
 use std::time::Duration;
 
 use fantoccini::Locator;
-use flare_model::{FlareError, Reply, Role, ServerFrame};
-use serde_json::json;
-
-use harness::{
+use flare_e2e::{
     Deadline, OPERATOR, Relay, VIEWER, command, current_path, next_frame, open_ws, poc, screenshot,
     session_cookie, sign_in, submit_hello_numpy, wait_css, wait_path, wait_xpath, with_browser,
 };
+use flare_model::{FlareError, Reply, Role, ServerFrame};
+use serde_json::json;
 
 /// The status a successful hello-numpy run ends in.
 const COMPLETED: &str = "FINISHED:COMPLETED";
@@ -265,7 +261,7 @@ async fn wrong_password_shows_an_alert_and_stays_on_login() {
     let relay = Relay::start("wrong-password", poc).await;
     let base = relay.base.clone();
     with_browser("wrong-password", |client| async move {
-        let wrong = harness::Login {
+        let wrong = flare_e2e::Login {
             name: OPERATOR.name,
             password: "not-the-password",
         };

@@ -3,23 +3,19 @@
 //! real NVFlare POC, the real relay binary and headless Chromium. Nothing is mocked.
 #![cfg(not(target_arch = "wasm32"))]
 
-#[path = "e2e/harness.rs"]
-mod harness;
-
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
 use fantoccini::{Client, Locator};
-use flare_model::{Reply, ServerFrame};
-use flare_poc::Poc;
-use serde_json::{Value, json};
-
-use harness::{
+use flare_e2e::{
     ADMIN, Deadline, OPERATOR, Relay, command, current_path, open_ws, poc, screenshot,
     session_cookie, sign_in, submit_hello_numpy, wait_css, wait_xpath, with_browser,
 };
+use flare_model::{Reply, ServerFrame};
+use flare_poc::Poc;
+use serde_json::{Value, json};
 
 const COMPLETED: &str = "FINISHED:COMPLETED";
 const ABORTED: &str = "FINISHED:ABORTED";

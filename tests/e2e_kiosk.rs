@@ -5,23 +5,19 @@
 //! binary and headless Chromium. Nothing is mocked.
 #![cfg(not(target_arch = "wasm32"))]
 
-#[path = "e2e/harness.rs"]
-mod harness;
-
 use std::time::Duration;
 
 use fantoccini::{Client, Locator};
+use flare_e2e::{
+    Deadline, OPERATOR, Relay, WsStream, command, command_ok, command_when_connected, current_path,
+    open_ws, poc, post_for_session, screenshot, session_cookie, sign_in, submit_hello_numpy,
+    wait_css, wait_path, wait_xpath, with_browser,
+};
 use flare_model::{FlareError, Reply, ServerFrame};
 use flare_poc::Poc;
 use futures_util::StreamExt;
 use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite::Message;
-
-use harness::{
-    Deadline, OPERATOR, Relay, WsStream, command, command_ok, command_when_connected, current_path,
-    open_ws, poc, screenshot, session_cookie, sign_in, submit_hello_numpy, wait_css, wait_path,
-    wait_xpath, with_browser,
-};
 
 const COMPLETED: &str = "FINISHED:COMPLETED";
 /// Long enough for a hello-numpy job on a busy 2-core machine shared with other POC users.
@@ -90,22 +86,7 @@ async fn revoke_kiosk_token(relay: &Relay, cookie: &str, id: &str) -> Value {
 
 /// `POST /api/kiosk-login` with the token's secret: the status and the session cookie, if set.
 async fn kiosk_login(relay: &Relay, secret: &str) -> (u16, Option<String>) {
-    let response = reqwest::Client::new()
-        .post(format!("{}/api/kiosk-login", relay.base))
-        .header("Origin", &relay.base)
-        .json(&json!({"token": secret}))
-        .send()
-        .await
-        .expect("POST /api/kiosk-login");
-    let cookie = response
-        .headers()
-        .get_all("set-cookie")
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .filter_map(|v| v.split(';').next())
-        .find(|pair| pair.trim_start().starts_with("flare_session="))
-        .map(|pair| pair.trim().to_owned());
-    (response.status().as_u16(), cookie)
+    post_for_session(relay, "/api/kiosk-login", json!({"token": secret})).await
 }
 
 /// Polls the job's status over the relay's socket until it is FINISHED.

@@ -4,23 +4,19 @@
 //! nvflare's own Python client), the real relay binary and headless Chromium. Nothing is mocked.
 #![cfg(not(target_arch = "wasm32"))]
 
-#[path = "e2e/harness.rs"]
-mod harness;
-
 use std::collections::BTreeSet;
 use std::process::Command;
 use std::time::Duration;
 
 use fantoccini::{Client, Locator};
-use flare_model::Reply;
-use flare_poc::Poc;
-use serde_json::{Value, json};
-
-use harness::{
+use flare_e2e::{
     ADMIN, Deadline, LEAD, OPERATOR, ORG_ADMIN, Relay, WsStream, command_ok,
     command_when_connected, current_path, input_labelled, open_ws, open_ws_study, poc, screenshot,
     session_cookie, sign_in, submit_hello_numpy, wait_css, wait_path, wait_xpath, with_browser,
 };
+use flare_model::Reply;
+use flare_poc::Poc;
+use serde_json::{Value, json};
 
 /// Long enough for a hello-numpy job on a busy 2-core machine shared with other POC users.
 const JOB_LIMIT: Duration = Duration::from_secs(300);

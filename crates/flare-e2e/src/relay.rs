@@ -1,0 +1,245 @@
+//! The relay under test: the relay binary and the console build (made here when not given), the
+//! users' argon2 hashes, and a relay process per test with its config, log and audit file.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Mutex, OnceLock, PoisonError};
+use std::time::Duration;
+
+use flare_poc::Poc;
+use serde_json::{Value, json};
+
+use crate::{
+    ADMIN, KitUser, OPERATOR, VIEWER, free_port, log_dir, poll_blocking, repo_root, run,
+    scratch_dir, target_dir,
+};
+
+/// A separate target dir for what the tests build themselves, so they never wait on the lock of
+/// the `cargo test` that runs them.
+fn tools_target() -> PathBuf {
+    target_dir().join("e2e-tools")
+}
+
+/// The relay binary: `FLARE_RELAY_BIN` (scripts/test.sh builds it), else built here.
+fn relay_bin() -> &'static Path {
+    static BIN: OnceLock<PathBuf> = OnceLock::new();
+    BIN.get_or_init(|| {
+        if let Some(bin) = std::env::var_os("FLARE_RELAY_BIN") {
+            return PathBuf::from(bin);
+        }
+        run(
+            Command::new(env!("CARGO"))
+                .current_dir(repo_root())
+                .args(["build", "--quiet", "-p", "flare-relay", "--target-dir"])
+                .arg(tools_target()),
+            "building the relay",
+        );
+        tools_target().join("debug").join("flare-relay")
+    })
+}
+
+/// The built console: `FLARE_CONSOLE_DIST`, else `<repo>/dist`, built with trunk if missing.
+fn console_dist() -> &'static Path {
+    static DIST: OnceLock<PathBuf> = OnceLock::new();
+    DIST.get_or_init(|| {
+        if let Some(dist) = std::env::var_os("FLARE_CONSOLE_DIST") {
+            return PathBuf::from(dist);
+        }
+        let dist = repo_root().join("dist");
+        if !dist.join("index.html").exists() {
+            run(
+                Command::new("bash")
+                    .current_dir(repo_root())
+                    .env("CARGO_TARGET_DIR", tools_target())
+                    .args(["-c", "source scripts/lib.sh && build_console >&2"]),
+                "building the console (needs ./scripts/setup.sh once)",
+            );
+        }
+        dist
+    })
+}
+
+/// The argon2 hash of `password`, made by the relay itself (cached per password).
+fn password_hash(password: &'static str) -> String {
+    static HASHES: Mutex<Vec<(&'static str, String)>> = Mutex::new(Vec::new());
+    // Held while hashing, so that tests starting together hash each password once.
+    let mut hashes = HASHES.lock().unwrap_or_else(PoisonError::into_inner);
+    if let Some((_, hash)) = hashes.iter().find(|(p, _)| *p == password) {
+        return hash.clone();
+    }
+    let mut child = Command::new(relay_bin())
+        .arg("hash-password")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("run flare-relay hash-password");
+    {
+        use std::io::Write as _;
+        let mut stdin = child.stdin.take().expect("stdin");
+        stdin
+            .write_all(password.as_bytes())
+            .expect("write password");
+    }
+    let out = child.wait_with_output().expect("flare-relay hash-password");
+    assert!(out.status.success(), "flare-relay hash-password failed");
+    let hash = String::from_utf8(out.stdout)
+        .expect("utf-8 hash")
+        .trim()
+        .to_owned();
+    assert!(hash.starts_with("$argon2"), "not a PHC argon2 hash: {hash}");
+    hashes.push((password, hash.clone()));
+    hash
+}
+
+/// A relay process serving the console, with an operator and a viewer user; killed on drop.
+pub struct Relay {
+    child: Child,
+    /// `http://127.0.0.1:<port>`, also the one allowed Origin.
+    pub base: String,
+    log: PathBuf,
+    audit: PathBuf,
+}
+
+impl Relay {
+    pub async fn start(name: &str, poc: &'static Poc) -> Relay {
+        Relay::start_with(name, poc, Vec::new()).await
+    }
+
+    /// Like [`Relay::start`], with extra top-level config settings such as `job_library` or
+    /// `work_dir`.
+    pub async fn start_with(
+        name: &str,
+        poc: &'static Poc,
+        extra: Vec<(&'static str, Value)>,
+    ) -> Relay {
+        Relay::start_with_users(name, poc, extra, Vec::new()).await
+    }
+
+    /// Like [`Relay::start_with`], plus operator users mapped to other admin kits of the POC
+    /// (e.g. [`crate::ORG_ADMIN`], [`crate::LEAD`]).
+    pub async fn start_with_users(
+        name: &str,
+        poc: &'static Poc,
+        extra: Vec<(&'static str, Value)>,
+        users: Vec<KitUser>,
+    ) -> Relay {
+        let name = name.to_owned();
+        tokio::task::spawn_blocking(move || Relay::start_blocking(&name, poc, &extra, &users))
+            .await
+            .expect("start the relay")
+    }
+
+    fn start_blocking(
+        name: &str,
+        poc: &'static Poc,
+        extra: &[(&'static str, Value)],
+        users: &[KitUser],
+    ) -> Relay {
+        let operator_hash = password_hash(OPERATOR.password);
+        let viewer_hash = password_hash(VIEWER.password);
+        let dist = console_dist();
+        assert!(
+            dist.join("index.html").exists(),
+            "no console build at {}",
+            dist.display()
+        );
+        let kit = poc.admin_kit(ADMIN);
+        let dir = scratch_dir(&format!("relay-{name}"));
+        let port = free_port();
+        let base = format!("http://127.0.0.1:{port}");
+        let config = toml_config(&[
+            ("listen", json!(format!("127.0.0.1:{port}"))),
+            ("console_dir", json!(dist)),
+            ("allowed_origins", json!([base])),
+            ("audit_file", json!(dir.join("audit.jsonl"))),
+        ]) + &toml_config(extra)
+            + &format!(
+                "\n[poll]\nsystem_secs = 1.0\njobs_secs = 1.0\njob_secs = 1.0\n{}{}",
+                user_table(OPERATOR.name, &operator_hash, "operator", &kit),
+                user_table(VIEWER.name, &viewer_hash, "viewer", &kit),
+            )
+            + &users
+                .iter()
+                .map(|u| {
+                    user_table(
+                        u.login.name,
+                        &password_hash(u.login.password),
+                        "operator",
+                        &poc.admin_kit(u.identity),
+                    )
+                })
+                .collect::<String>();
+        let config_path = dir.join("relay.toml");
+        fs::write(&config_path, config).expect("write the relay config");
+        let log = log_dir().join(format!("relay-{name}.log"));
+        let log_file = fs::File::create(&log).expect("create the relay log");
+        let child = Command::new(relay_bin())
+            .arg("--config")
+            .arg(&config_path)
+            .env("RUST_LOG", "info")
+            .stdout(log_file.try_clone().expect("clone the log handle"))
+            .stderr(log_file)
+            .spawn()
+            .expect("spawn flare-relay");
+        let audit = dir.join("audit.jsonl");
+        let mut relay = Relay {
+            child,
+            base,
+            log,
+            audit,
+        };
+        let want = format!("flare-relay listening on {}", relay.base);
+        poll_blocking("the relay to listen", Duration::from_secs(60), || {
+            if let Ok(Some(status)) = relay.child.try_wait() {
+                panic!("the relay exited ({status}):\n{}", relay.log_text());
+            }
+            fs::read_to_string(&relay.log)
+                .ok()
+                .filter(|text| text.contains(&want))
+                .map(|_| ())
+        });
+        relay
+    }
+
+    pub fn log_text(&self) -> String {
+        fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    /// The relay's audit file (one JSON line per audited action), empty when none was written.
+    pub fn audit_text(&self) -> String {
+        fs::read_to_string(&self.audit).unwrap_or_default()
+    }
+
+    pub fn ws_url(&self) -> String {
+        format!("{}/ws", self.base.replacen("http://", "ws://", 1))
+    }
+}
+
+impl Drop for Relay {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// `key = value` lines; JSON strings and string arrays are valid TOML.
+fn toml_config(entries: &[(&str, Value)]) -> String {
+    entries
+        .iter()
+        .map(|(key, value)| format!("{key} = {value}\n"))
+        .collect()
+}
+
+fn user_table(name: &str, hash: &str, role: &str, kit: &Path) -> String {
+    format!(
+        "\n[[users]]\n{}",
+        toml_config(&[
+            ("name", json!(name)),
+            ("password_hash", json!(hash)),
+            ("role", json!(role)),
+            ("kit", json!(kit)),
+            ("study", json!("default")),
+        ])
+    )
+}
