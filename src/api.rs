@@ -1,26 +1,11 @@
 //! The relay's HTTP endpoints: `/api/login`, `/api/logout`, `/api/session`, `/api/kiosk-login`,
 //! `/api/kiosk-tokens` and `/api/site-history`.
 
-use flare_model::{CreatedKioskToken, KioskToken, NewKioskToken, Role, SiteHistory};
+use flare_model::{
+    CreatedKioskToken, ErrorBody, KioskLoginRequest, KioskToken, LoginRequest, NewKioskToken,
+    SessionInfo, SiteHistory,
+};
 use gloo_net::http::Request;
-use serde::{Deserialize, Serialize};
-
-/// Who is signed in, as the relay reports it.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct SessionInfo {
-    /// The console user name.
-    pub user: String,
-    pub role: Role,
-    /// The NVFlare identity the relay acts as.
-    pub identity: String,
-    pub study: String,
-    /// The largest upload the relay accepts (relays before this field: unknown).
-    #[serde(default)]
-    pub max_upload_bytes: Option<u64>,
-    /// True for a wall screen logged in with a kiosk token.
-    #[serde(default)]
-    pub kiosk: bool,
-}
 
 /// Whether this tab is signed in at the relay.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -52,17 +37,6 @@ impl ApiError {
             ApiError::Unauthorized(m) | ApiError::Failed(m) => sentence(m),
         }
     }
-}
-
-#[derive(Deserialize)]
-struct ErrorBody {
-    error: String,
-}
-
-#[derive(Serialize)]
-struct LoginBody<'a> {
-    user: &'a str,
-    password: &'a str,
 }
 
 /// Turns a lowercase wire message into a sentence: capital first letter, final full stop.
@@ -116,7 +90,10 @@ async fn session_reply(resp: gloo_net::http::Response) -> Result<SessionInfo, Ap
 /// `POST /api/login`.
 pub async fn login(user: &str, password: &str) -> Result<SessionInfo, ApiError> {
     let req = Request::post("/api/login")
-        .json(&LoginBody { user, password })
+        .json(&LoginRequest {
+            user: user.to_owned(),
+            password: password.to_owned(),
+        })
         .map_err(|e| ApiError::Failed(e.to_string()))?;
     session_reply(req.send().await.map_err(unreachable)?).await
 }
@@ -138,15 +115,12 @@ pub async fn logout() {
     let _ = Request::post("/api/logout").send().await;
 }
 
-#[derive(Serialize)]
-struct KioskLoginBody<'a> {
-    token: &'a str,
-}
-
 /// `POST /api/kiosk-login`: trades a kiosk token for a read-only session cookie.
 pub async fn kiosk_login(token: &str) -> Result<SessionInfo, ApiError> {
     let req = Request::post("/api/kiosk-login")
-        .json(&KioskLoginBody { token })
+        .json(&KioskLoginRequest {
+            token: token.to_owned(),
+        })
         .map_err(|e| ApiError::Failed(e.to_string()))?;
     session_reply(req.send().await.map_err(unreachable)?).await
 }
@@ -233,21 +207,5 @@ mod tests {
         );
         assert_eq!(sentence("Already fine."), "Already fine.");
         assert_eq!(sentence(""), "");
-    }
-
-    #[test]
-    fn session_body_parses() {
-        let info: SessionInfo = serde_json::from_str(
-            r#"{"user":"ada","role":"viewer","identity":"admin@nvidia.com","study":"default"}"#,
-        )
-        .unwrap();
-        assert_eq!(info.role, Role::Viewer);
-        assert_eq!(info.study, "default");
-        assert_eq!(info.max_upload_bytes, None);
-        let info: SessionInfo = serde_json::from_str(
-            r#"{"user":"ada","role":"operator","identity":"a","study":"s","max_upload_bytes":1024}"#,
-        )
-        .unwrap();
-        assert_eq!(info.max_upload_bytes, Some(1024));
     }
 }

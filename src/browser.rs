@@ -1,8 +1,8 @@
 //! Browser glue for job files and small conveniences: XMLHttpRequest upload/download with
 //! progress, saving a blob, folder drag and drop, the clipboard, sessionStorage, random tokens.
 
+use flare_model::{ErrorBody, Uploaded};
 use futures::channel::oneshot;
-use serde::Deserialize;
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
@@ -53,22 +53,6 @@ impl Picked {
             }
         }
     }
-}
-
-/// The relay's answer to `POST /api/upload`.
-#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
-pub struct Uploaded {
-    pub upload_id: String,
-    pub folder_name: String,
-    #[serde(default)]
-    pub files: u64,
-    #[serde(default)]
-    pub bytes: u64,
-}
-
-#[derive(Deserialize)]
-struct ErrorBody {
-    error: String,
 }
 
 /// A one-shot answer that several JS callbacks race to give; the first wins.

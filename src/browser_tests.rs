@@ -1159,8 +1159,8 @@ async fn site_timeline_draws_one_lane_per_site_with_coloured_spans() {
     assert_eq!(x, 110.0 + 215.0);
 }
 
-use crate::api::SessionInfo;
 use crate::components::shell::session_check;
+use flare_model::SessionInfo;
 
 /// The test server has no `/api/session`: the answer is "unreachable" or "signed out", never
 /// "signed in", so a kept sign-in shows the answer was dropped.
@@ -1173,7 +1173,7 @@ async fn a_session_answer_never_overwrites_a_login_that_finished_while_it_was_ou
         role: Role::Viewer,
         identity: "admin@nvidia.com".to_owned(),
         study: "default".to_owned(),
-        max_upload_bytes: None,
+        max_upload_bytes: 1024,
         kiosk: true,
     };
 

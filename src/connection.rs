@@ -4,6 +4,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
 
+use flare_model::wire::close_code;
 use flare_model::{
     ClientBody, ClientFrame, Command, Event, FlareError, Hello, LinkState, Reply, ServerFrame,
     Topic, UpstreamState,
@@ -389,7 +390,7 @@ impl Connection {
             if self.is_closed() {
                 break;
             }
-            if code == Some(REVOKED_CLOSE_CODE) {
+            if code == Some(close_code::KIOSK_REVOKED) {
                 let _ = self.revoked.try_set(true);
                 self.close();
                 break;
@@ -514,9 +515,6 @@ impl Connection {
         }
     }
 }
-
-/// The close code the relay uses when a kiosk token is revoked.
-pub const REVOKED_CLOSE_CODE: u16 = 4003;
 
 /// The socket path: `/ws`, or `/ws?study=<name>` for another study than the default.
 pub fn ws_path(study: Option<&str>) -> String {

@@ -4,9 +4,9 @@
 use flare_model::{ReadCommand, Reply, Role, StudyList};
 use leptos::prelude::*;
 
-use crate::api::SessionInfo;
 use crate::connection::Connection;
 use crate::policy::{Identity, Who};
+use flare_model::SessionInfo;
 
 /// The job list path of the study the tab works in: `/jobs` for the session's default study,
 /// `/studies/<study>/jobs` otherwise (and `/jobs` outside a signed-in frame).

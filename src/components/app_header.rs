@@ -5,7 +5,9 @@ use leptos::prelude::*;
 use leptos_router::components::A;
 use leptos_router::hooks::use_navigate;
 
-use crate::api::{self, Auth, SessionInfo};
+use flare_model::SessionInfo;
+
+use crate::api::{self, Auth};
 use crate::components::connection_indicator::ConnectionIndicator;
 use crate::components::study_switcher::StudySwitcher;
 use crate::components::theme_toggle::ThemeToggle;

@@ -6,7 +6,9 @@ use leptos_router::NavigateOptions;
 use leptos_router::components::Outlet;
 use leptos_router::hooks::{use_location, use_navigate};
 
-use crate::api::{self, ApiError, Auth, SessionInfo};
+use flare_model::SessionInfo;
+
+use crate::api::{self, ApiError, Auth};
 use crate::components::app_header::AppHeader;
 use crate::components::shortcuts_help::KeyboardShortcuts;
 use crate::components::toasts::{ToastHost, Toasts};

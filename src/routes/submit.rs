@@ -31,8 +31,7 @@ enum Phase {
 }
 
 /// Why `size` bytes cannot be uploaded under `limit`, if so.
-pub fn too_big(size: f64, limit: Option<u64>) -> Option<String> {
-    let limit = limit?;
+pub fn too_big(size: f64, limit: u64) -> Option<String> {
     (size > limit as f64).then(|| {
         format!(
             "This job is {}; the relay accepts uploads of at most {}. Remove large files \
@@ -379,12 +378,9 @@ pub fn SubmitPage() -> impl IntoView {
             <section class="card" aria-labelledby="upload-title">
                 <header class="card-head">
                     <h2 id="upload-title">"Upload a job"</h2>
-                    {limit
-                        .map(|l| {
-                            view! {
-                                <span class="card-aside">{format!("up to {}", human_bytes(l as f64))}</span>
-                            }
-                        })}
+                    <span class="card-aside">
+                        {format!("up to {}", human_bytes(limit as f64))}
+                    </span>
                 </header>
                 <div class="card-body">
                     <div
@@ -537,9 +533,8 @@ mod tests {
 
     #[test]
     fn uploads_over_the_limit_are_refused_first() {
-        assert_eq!(too_big(10.0, None), None);
-        assert_eq!(too_big(10.0, Some(10)), None);
-        let m = too_big(3.0 * 1024.0 * 1024.0, Some(1024 * 1024)).unwrap();
+        assert_eq!(too_big(10.0, 10), None);
+        let m = too_big(3.0 * 1024.0 * 1024.0, 1024 * 1024).unwrap();
         assert!(m.starts_with("This job is 3.0 MB; the relay accepts uploads of at most 1.0 MB."));
     }
 }

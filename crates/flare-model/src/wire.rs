@@ -19,6 +19,18 @@ use crate::system::{ClientInfo, ClientJobStatus, SystemInfo};
 /// Bumped on every incompatible change of this wire; the relay announces it in [`Hello`].
 pub const PROTOCOL_VERSION: u32 = 1;
 
+/// The WebSocket close codes the relay ends a tab's socket with (4000–4999 are the application's).
+pub mod close_code {
+    /// The tab fell behind too often; reconnecting gets a fresh snapshot.
+    pub const LAGGING: u16 = 4000;
+    /// The console login ended (logout or expiry): sign in again.
+    pub const SESSION_ENDED: u16 = 4001;
+    /// The kiosk token of the login was revoked: the screen needs a new link.
+    pub const KIOSK_REVOKED: u16 = 4003;
+    /// A message exceeded the relay's size limit (RFC 6455 "message too big").
+    pub const TOO_BIG: u16 = 1009;
+}
+
 /// A console user's role at the relay.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

@@ -885,6 +885,97 @@ fn http_payloads_match_golden() {
 }
 
 #[test]
+fn http_bodies_match_golden() {
+    check(
+        "http_login",
+        &[LoginRequest {
+            user: "operator".to_owned(),
+            password: "correct horse".to_owned(),
+        }],
+    );
+    check(
+        "http_kiosk_login",
+        &[KioskLoginRequest {
+            token: "3f9a".to_owned(),
+        }],
+    );
+    let session = SessionInfo {
+        user: "operator".to_owned(),
+        role: Role::Operator,
+        identity: "admin@nvidia.com".to_owned(),
+        study: "default".to_owned(),
+        max_upload_bytes: 268_435_456,
+        kiosk: false,
+    };
+    let kiosk = SessionInfo {
+        user: "kiosk:k-1".to_owned(),
+        role: Role::Viewer,
+        kiosk: true,
+        ..session.clone()
+    };
+    check("http_session", &[session, kiosk]);
+    check(
+        "http_uploaded",
+        &[Uploaded {
+            upload_id: "u-5b2f".to_owned(),
+            folder_name: "hello-numpy".to_owned(),
+            files: 4,
+            bytes: 2_048,
+        }],
+    );
+    check("http_done", &[Done { ok: true }]);
+    check(
+        "http_kiosk_revoked",
+        &[KioskTokenRevoked {
+            ok: true,
+            sessions_ended: 2,
+        }],
+    );
+    check(
+        "http_error",
+        &[ErrorBody {
+            error: "not logged in".to_owned(),
+        }],
+    );
+}
+
+#[test]
+fn close_codes_match_golden() {
+    let codes: BTreeMap<String, u16> = BTreeMap::from(
+        [
+            ("lagging", wire::close_code::LAGGING),
+            ("session_ended", wire::close_code::SESSION_ENDED),
+            ("kiosk_revoked", wire::close_code::KIOSK_REVOKED),
+            ("too_big", wire::close_code::TOO_BIG),
+        ]
+        .map(|(name, code)| (name.to_owned(), code)),
+    );
+    check("close_codes", &[codes]);
+}
+
+#[test]
+fn secrets_stay_out_of_debug() {
+    let login = format!(
+        "{:?}",
+        LoginRequest {
+            user: "operator".to_owned(),
+            password: "correct horse".to_owned(),
+        }
+    );
+    assert!(
+        login.contains("operator") && !login.contains("correct horse"),
+        "{login}"
+    );
+    let kiosk = format!(
+        "{:?}",
+        KioskLoginRequest {
+            token: "3f9a".to_owned(),
+        }
+    );
+    assert!(!kiosk.contains("3f9a"), "{kiosk}");
+}
+
+#[test]
 fn terminal_statuses_are_recognised() {
     for s in [
         "FINISHED:COMPLETED",

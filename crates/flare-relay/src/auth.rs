@@ -12,8 +12,7 @@ use argon2::password_hash::{PasswordHasher, SaltString};
 use argon2::{Argon2, PasswordHash, PasswordVerifier};
 use axum::http::HeaderMap;
 use axum::http::header::COOKIE;
-use flare_model::{KioskToken, Role};
-use serde::Serialize;
+use flare_model::{KioskToken, Role, SessionInfo};
 use tokio::sync::watch;
 use tokio::time::Instant;
 
@@ -54,20 +53,6 @@ impl User {
             password_hash,
         }
     }
-}
-
-/// What `/api/login` and `/api/session` answer.
-#[derive(Clone, Debug, Serialize)]
-pub struct SessionBody {
-    pub user: String,
-    pub role: Role,
-    pub identity: String,
-    pub study: String,
-    /// The largest body `POST /api/upload` accepts, so a browser can refuse a bigger file first.
-    pub max_upload_bytes: u64,
-    /// True for a kiosk login (`POST /api/kiosk-login`); absent otherwise.
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
-    pub kiosk: bool,
 }
 
 /// The configured users.
@@ -154,8 +139,8 @@ impl LoginSession {
     }
 
     /// The body `/api/login` and `/api/session` answer with, given the relay's upload limit.
-    pub fn body(&self, max_upload_bytes: u64) -> SessionBody {
-        SessionBody {
+    pub fn body(&self, max_upload_bytes: u64) -> SessionInfo {
+        SessionInfo {
             user: self.user.name.clone(),
             role: self.user.role,
             identity: self.user.identity.clone(),

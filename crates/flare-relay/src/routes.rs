@@ -3,7 +3,7 @@
 use axum::Json;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use serde_json::json;
+use flare_model::ErrorBody;
 
 pub mod download;
 pub mod kiosk_login;
@@ -21,7 +21,13 @@ pub type Refusal = (StatusCode, String);
 
 /// A JSON error body `{"error": message}` with a status.
 pub fn error(status: StatusCode, message: &str) -> Response {
-    (status, Json(json!({ "error": message }))).into_response()
+    (
+        status,
+        Json(ErrorBody {
+            error: message.to_owned(),
+        }),
+    )
+        .into_response()
 }
 
 /// `/api/*` paths that are no endpoint: a JSON 404, never the console's index.html.

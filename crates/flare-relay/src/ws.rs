@@ -26,14 +26,10 @@ use crate::hub::{Hub, Start, Subscription, event_frame, frame_text};
 use crate::ratelimit::TokenBucket;
 use crate::session::{Actor, TabSession};
 
-/// Close code: the tab fell behind too often.
-pub const CLOSE_LAGGING: u16 = 4000;
-/// Close code: the console login ended (logout or expiry).
-pub const CLOSE_SESSION_ENDED: u16 = 4001;
-/// Close code: the kiosk token of the login was revoked.
-pub const CLOSE_KIOSK_REVOKED: u16 = 4003;
-/// Close code: a message exceeded `max_message_bytes`.
-pub const CLOSE_TOO_BIG: u16 = 1009;
+pub use flare_model::wire::close_code::{
+    KIOSK_REVOKED as CLOSE_KIOSK_REVOKED, LAGGING as CLOSE_LAGGING,
+    SESSION_ENDED as CLOSE_SESSION_ENDED, TOO_BIG as CLOSE_TOO_BIG,
+};
 
 /// Topics one tab may watch at once.
 const MAX_TOPICS_PER_TAB: usize = 64;

@@ -10,8 +10,7 @@ use axum::extract::{ConnectInfo, State};
 use axum::http::header::SET_COOKIE;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use flare_model::Role;
-use serde::Deserialize;
+use flare_model::{KioskLoginRequest, Role};
 
 use crate::auth::{User, set_cookie};
 use crate::routes::error;
@@ -22,11 +21,6 @@ use crate::state::AppState;
 pub const INVALID_KIOSK_LINK: &str =
     "this kiosk link is no longer valid: ask an operator for a new one";
 
-#[derive(Deserialize)]
-struct KioskLogin {
-    token: String,
-}
-
 pub async fn handler(
     State(state): State<AppState>,
     ConnectInfo(client): ConnectInfo<SocketAddr>,
@@ -36,7 +30,7 @@ pub async fn handler(
     if let Some(refusal) = login::refusal(&state, client, &headers) {
         return refusal;
     }
-    let request: KioskLogin = match serde_json::from_slice(&body) {
+    let request: KioskLoginRequest = match serde_json::from_slice(&body) {
         Ok(request) => request,
         Err(e) => {
             return error(

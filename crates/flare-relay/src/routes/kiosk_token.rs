@@ -5,7 +5,7 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use serde_json::json;
+use flare_model::KioskTokenRevoked;
 
 use crate::routes::error;
 use crate::routes::kiosk_tokens::{audit, operator};
@@ -30,7 +30,11 @@ pub async fn revoke(
                 &token.study,
                 &format!("{} ({})", token.id, token.label),
             );
-            Json(json!({ "ok": true, "sessions_ended": sessions })).into_response()
+            Json(KioskTokenRevoked {
+                ok: true,
+                sessions_ended: sessions,
+            })
+            .into_response()
         }
         Ok(None) => error(
             StatusCode::NOT_FOUND,

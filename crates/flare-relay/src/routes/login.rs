@@ -8,18 +8,12 @@ use axum::extract::{ConnectInfo, State};
 use axum::http::header::{RETRY_AFTER, SET_COOKIE};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use serde::Deserialize;
+use flare_model::LoginRequest;
 
 use crate::auth::{WRONG_LOGIN, set_cookie};
 use crate::origin;
 use crate::routes::error;
 use crate::state::AppState;
-
-#[derive(Deserialize)]
-struct LoginRequest {
-    user: String,
-    password: String,
-}
 
 /// What every login route checks first: an `Origin` (when sent) on the allowlist, and the
 /// per-address attempt limit. `Some` is the refusal to send.

@@ -5,7 +5,7 @@ use axum::extract::State;
 use axum::http::header::SET_COOKIE;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use serde_json::json;
+use flare_model::Done;
 
 use crate::auth::{clear_cookie, session_cookie};
 use crate::origin;
@@ -25,7 +25,7 @@ pub async fn handler(State(state): State<AppState>, headers: HeaderMap) -> Respo
     }
     (
         [(SET_COOKIE, clear_cookie(state.secure_cookies))],
-        Json(json!({ "ok": true })),
+        Json(Done { ok: true }),
     )
         .into_response()
 }

@@ -13,10 +13,9 @@ use axum::extract::{Query, State};
 use axum::http::header::{CONTENT_LENGTH, CONTENT_TYPE};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use flare_model::Role;
+use flare_model::{Role, Uploaded};
 use futures_util::StreamExt;
 use serde::Deserialize;
-use serde_json::json;
 use tokio::io::AsyncWriteExt;
 use tokio_util::io::ReaderStream;
 
@@ -170,12 +169,12 @@ pub async fn handler(
         files = unpacked.files, bytes = unpacked.bytes, "upload stored"
     );
     audit(&state, &login, "ok", None);
-    Json(json!({
-        "upload_id": upload_id,
-        "folder_name": folder_name,
-        "files": unpacked.files,
-        "bytes": unpacked.bytes,
-    }))
+    Json(Uploaded {
+        upload_id,
+        folder_name,
+        files: unpacked.files as u64,
+        bytes: unpacked.bytes,
+    })
     .into_response()
 }
 
