@@ -12,6 +12,7 @@ use flare_model::{
 };
 use serde_json::{Value, json};
 
+use crate::sync::lock;
 use crate::upstream::{BoxFuture, Connector, UpstreamSession};
 
 /// The fake server; clones share it.
@@ -102,7 +103,7 @@ impl FakeNvflare {
     }
 
     fn lock(&self) -> MutexGuard<'_, FakeState> {
-        self.inner.lock().unwrap_or_else(|p| p.into_inner())
+        lock(&self.inner)
     }
 
     /// Takes the server down (open sessions close, logins fail) or brings it back.

@@ -12,7 +12,8 @@ use flare_model::KioskToken;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::hub::now_ms;
+use crate::clock::now_ms;
+use crate::sync::lock;
 
 /// The longest label.
 pub const MAX_LABEL_CHARS: usize = 80;
@@ -203,7 +204,7 @@ impl KioskStore {
     }
 
     fn lock(&self) -> MutexGuard<'_, HashMap<String, Stored>> {
-        self.tokens.lock().unwrap_or_else(|p| p.into_inner())
+        lock(&self.tokens)
     }
 }
 

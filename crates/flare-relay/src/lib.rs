@@ -16,6 +16,7 @@ use tower_http::set_header::SetResponseHeaderLayer;
 
 pub mod audit;
 pub mod auth;
+pub mod clock;
 pub mod config;
 #[cfg(any(test, feature = "fake"))]
 pub mod fake;
@@ -29,6 +30,7 @@ pub mod session;
 pub mod state;
 pub mod static_files;
 pub mod study;
+mod sync;
 pub mod transfers;
 pub mod upload;
 pub mod upstream;

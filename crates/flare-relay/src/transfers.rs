@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, MutexGuard, Weak};
+use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
 
 use flare_model::{FlareError, Reply};
@@ -18,6 +18,7 @@ use zip::write::SimpleFileOptions;
 
 use crate::config::Config;
 use crate::hub::Hub;
+use crate::sync::lock;
 use crate::upload::{UploadLimits, has_meta};
 
 /// The prefix of upload ids that name a job library folder.
@@ -66,10 +67,6 @@ pub struct Transfers {
     pub max_upload_bytes: u64,
     uploads: Mutex<HashMap<String, Upload>>,
     downloads: Mutex<HashMap<String, Download>>,
-}
-
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 fn bad_request(message: impl Into<String>) -> FlareError {
