@@ -1,8 +1,13 @@
 //! Tidy checks over the repository's own sources: every Rust module starts with a `//!` line saying
-//! what it is, and nothing reads the team's shared folder outside the repository.
+//! what it is, nothing reads the team's shared folder outside the repository, and the dependency
+//! invariants of ARCHITECTURE.md hold (checked on `cargo metadata`'s resolved graph).
 #![cfg(not(target_arch = "wasm32"))]
 
+use std::collections::{BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use serde_json::Value;
 
 fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
     let Ok(entries) = std::fs::read_dir(dir) else {
@@ -70,4 +75,192 @@ fn nothing_reads_the_shared_folder() {
         offenders.is_empty(),
         "sources that reach outside the repository: {offenders:#?}"
     );
+}
+
+/// Crates that hold, parse or use private keys and certificates, or open network connections
+/// that could carry them: none may reach the browser.
+const KEY_CAPABLE: &[&str] = &[
+    "flare-client",
+    "flare-relay",
+    "rustls",
+    "tokio-rustls",
+    "ring",
+    "aws-lc-rs",
+    "openssl",
+    "rsa",
+    "x509-parser",
+    "argon2",
+    "tokio",
+];
+
+/// Names that only the startup-kit code of `flare-client` may use: the kit's key file and the
+/// types a loaded private key lives in.
+const KEY_MATERIAL: &[&str] = &[
+    "client_key",
+    "client.key",
+    "RsaPrivateKey",
+    "PrivateKeyDer",
+    "signing_key",
+    "parse_key",
+];
+
+/// `cargo metadata` of the workspace for one target platform, or for every platform.
+fn metadata(platform: Option<&str>) -> Value {
+    let mut cmd = Command::new(env!("CARGO"));
+    cmd.args(["metadata", "--format-version", "1", "--offline", "--locked"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"));
+    if let Some(platform) = platform {
+        cmd.args(["--filter-platform", platform]);
+    }
+    let out = cmd.output().expect("run cargo metadata");
+    assert!(
+        out.status.success(),
+        "cargo metadata failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("cargo metadata prints json")
+}
+
+/// The resolved graph: package id → (name, ids of its normal, non-dev, non-build dependencies).
+fn normal_graph(meta: &Value) -> HashMap<String, (String, Vec<String>)> {
+    let names: HashMap<&str, &str> = meta["packages"]
+        .as_array()
+        .expect("packages")
+        .iter()
+        .map(|p| (p["id"].as_str().unwrap(), p["name"].as_str().unwrap()))
+        .collect();
+    meta["resolve"]["nodes"]
+        .as_array()
+        .expect("resolve.nodes")
+        .iter()
+        .map(|node| {
+            let id = node["id"].as_str().unwrap().to_owned();
+            let deps = node["deps"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|d| {
+                    d["dep_kinds"]
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .any(|k| k["kind"].is_null())
+                })
+                .map(|d| d["pkg"].as_str().unwrap().to_owned())
+                .collect();
+            (id.clone(), (names[id.as_str()].to_owned(), deps))
+        })
+        .collect()
+}
+
+fn package_id(graph: &HashMap<String, (String, Vec<String>)>, name: &str) -> String {
+    graph
+        .iter()
+        .find(|(_, (n, _))| n == name)
+        .map(|(id, _)| id.clone())
+        .unwrap_or_else(|| panic!("no package {name} in the graph"))
+}
+
+/// Names of the direct normal dependencies of `name`.
+fn direct_deps(graph: &HashMap<String, (String, Vec<String>)>, name: &str) -> BTreeSet<String> {
+    graph[&package_id(graph, name)]
+        .1
+        .iter()
+        .map(|id| graph[id].0.clone())
+        .collect()
+}
+
+/// Names of every crate `name` links, directly or not (normal dependencies only).
+fn closure(graph: &HashMap<String, (String, Vec<String>)>, name: &str) -> BTreeSet<String> {
+    let mut seen = BTreeSet::new();
+    let mut todo = vec![package_id(graph, name)];
+    let mut names = BTreeSet::new();
+    while let Some(id) = todo.pop() {
+        if seen.insert(id.clone()) {
+            let (n, deps) = &graph[&id];
+            names.insert(n.clone());
+            todo.extend(deps.iter().cloned());
+        }
+    }
+    names.remove(name);
+    names
+}
+
+#[test]
+fn the_model_depends_on_serde_and_serde_json_only() {
+    for platform in [None, Some("wasm32-unknown-unknown")] {
+        let graph = normal_graph(&metadata(platform));
+        let deps = direct_deps(&graph, "flare-model");
+        assert_eq!(
+            deps,
+            BTreeSet::from(["serde".to_owned(), "serde_json".to_owned()]),
+            "flare-model's dependencies ({platform:?})"
+        );
+    }
+}
+
+#[test]
+fn the_console_links_no_crate_that_can_hold_a_key() {
+    let graph = normal_graph(&metadata(Some("wasm32-unknown-unknown")));
+    let linked = closure(&graph, "flare-console");
+    assert!(
+        linked.contains("flare-model") && linked.contains("leptos"),
+        "the walk is broken: {linked:?}"
+    );
+    let offenders: Vec<_> = KEY_CAPABLE
+        .iter()
+        .filter(|c| linked.contains(**c))
+        .collect();
+    assert!(
+        offenders.is_empty(),
+        "the console (wasm32) links {offenders:?}"
+    );
+}
+
+#[test]
+fn only_the_client_names_key_material() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let kit_code = root.join("crates/flare-client/src");
+    let mut files = Vec::new();
+    rust_files(&root.join("src"), &mut files);
+    for krate in std::fs::read_dir(root.join("crates"))
+        .expect("crates/")
+        .flatten()
+    {
+        rust_files(&krate.path().join("src"), &mut files);
+    }
+    let offenders: Vec<_> = files
+        .iter()
+        .filter(|p| !p.starts_with(&kit_code))
+        .filter_map(|p| {
+            let text = std::fs::read_to_string(p).unwrap_or_default();
+            let hits: Vec<_> = KEY_MATERIAL
+                .iter()
+                .filter(|name| text.contains(**name))
+                .collect();
+            (!hits.is_empty()).then(|| format!("{}: {hits:?}", p.display()))
+        })
+        .collect();
+    assert!(
+        offenders.is_empty(),
+        "key material named outside flare-client's kit code: {offenders:#?}"
+    );
+    let graph = normal_graph(&metadata(None));
+    for krate in ["flare-model", "flare-relay", "flare-console"] {
+        let deps = direct_deps(&graph, krate);
+        assert!(
+            !deps.contains("rsa"),
+            "{krate} depends on rsa directly: only flare-client signs with the kit's key"
+        );
+    }
+}
+
+#[test]
+fn one_version_of_each_websocket_crate() {
+    let lock = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("Cargo.lock"))
+        .expect("read Cargo.lock");
+    for name in ["tokio-tungstenite", "tungstenite"] {
+        let versions = lock.matches(&format!("name = \"{name}\"\n")).count();
+        assert_eq!(versions, 1, "{name} versions in Cargo.lock");
+    }
 }
