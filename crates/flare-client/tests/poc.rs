@@ -12,7 +12,7 @@ use tokio::sync::OnceCell;
 #[path = "support/poc_session.rs"]
 mod support;
 
-use support::{ADMIN, job_meta, login_to as login, poc, run, wait_status};
+use support::{ADMIN, assert_err, job_meta, login_to as login, poc, run, wait_status};
 
 async fn submit(num_rounds: u32, sleep_time: f64) -> String {
     let poc = poc().await;
@@ -61,10 +61,9 @@ async fn login_learns_a_supported_server_version_and_close_is_idempotent() {
     s.close().await;
     assert!(s.is_closed());
     s.close().await;
-    let err = run(&s, ReadCommand::GetSystemInfo).await.unwrap_err();
-    assert!(
-        matches!(err, FlareError::SessionClosed { .. }),
-        "got {err:?}"
+    assert_err!(
+        run(&s, ReadCommand::GetSystemInfo).await,
+        FlareError::SessionClosed { .. }
     );
 }
 
@@ -220,10 +219,10 @@ async fn get_job_meta_of_known_and_unknown_jobs() {
         panic!("not a job status");
     };
     assert!(status.starts_with("FINISHED"), "{status}");
-    let err = job_meta(&s, "00000000-0000-4000-8000-000000000000")
-        .await
-        .unwrap_err();
-    assert!(matches!(err, FlareError::JobNotFound { .. }), "got {err:?}");
+    assert_err!(
+        job_meta(&s, "00000000-0000-4000-8000-000000000000").await,
+        FlareError::JobNotFound { .. }
+    );
     s.close().await;
 }
 
@@ -431,8 +430,7 @@ async fn clone_abort_and_delete_a_job() {
         panic!("delete_job is not deleted");
     };
     assert_eq!(job_id, long);
-    let err = job_meta(&s, &long).await.unwrap_err();
-    assert!(matches!(err, FlareError::JobNotFound { .. }), "got {err:?}");
+    assert_err!(job_meta(&s, &long).await, FlareError::JobNotFound { .. });
 
     let Reply::JobId(clone) = run(
         &s,
@@ -504,18 +502,16 @@ async fn raw_do_command_returns_the_reply_document_and_unimplemented_commands_sa
         panic!("not raw");
     };
     assert_eq!(doc["meta"]["status"], "ok");
-    let err = run(
-        &s,
-        MutateCommand::SubmitJob {
-            upload_id: "x".to_owned(),
-            submit_token: None,
-        },
-    )
-    .await
-    .unwrap_err();
-    assert!(
-        matches!(&err, FlareError::Unsupported { message } if message.contains("Session::submit_job")),
-        "got {err:?}"
+    assert_err!(
+        run(
+            &s,
+            MutateCommand::SubmitJob {
+                upload_id: "x".to_owned(),
+                submit_token: None,
+            },
+        )
+        .await,
+        FlareError::Unsupported { message } if message.contains("Session::submit_job")
     );
     s.close().await;
 }

@@ -19,7 +19,7 @@ use tokio::sync::OnceCell;
 #[path = "support/poc_session.rs"]
 mod support;
 
-use support::{ADMIN, job_meta, login_to, poc, run, wait_status};
+use support::{ADMIN, assert_err, job_meta, login_to, poc, run, wait_status};
 
 async fn login() -> Session {
     login_to("default").await
@@ -244,13 +244,15 @@ async fn download_of_a_running_job_is_job_not_done_and_of_an_unknown_job_is_job_
     let id = running_job().await;
     let s = login().await;
     let dest = tempfile::tempdir().unwrap();
-    let err = s.download_job(id, dest.path(), false).await.unwrap_err();
-    assert!(matches!(err, FlareError::JobNotDone { .. }), "got {err:?}");
-    let err = s
-        .download_job("00000000-0000-4000-8000-000000000000", dest.path(), false)
-        .await
-        .unwrap_err();
-    assert!(matches!(err, FlareError::JobNotFound { .. }), "got {err:?}");
+    assert_err!(
+        s.download_job(id, dest.path(), false).await,
+        FlareError::JobNotDone { .. }
+    );
+    assert_err!(
+        s.download_job("00000000-0000-4000-8000-000000000000", dest.path(), false)
+            .await,
+        FlareError::JobNotFound { .. }
+    );
     assert_eq!(
         std::fs::read_dir(dest.path()).unwrap().count(),
         0,
@@ -295,15 +297,16 @@ async fn job_components_are_listed_and_downloaded() {
         }
         Err(e) => panic!("download_job_components: {e:?}"),
     }
-    let err = run(
-        &s,
-        ReadCommand::ListJobComponents {
-            job_id: "00000000-0000-4000-8000-000000000000".to_owned(),
-        },
-    )
-    .await
-    .unwrap_err();
-    assert!(matches!(err, FlareError::JobNotFound { .. }), "got {err:?}");
+    assert_err!(
+        run(
+            &s,
+            ReadCommand::ListJobComponents {
+                job_id: "00000000-0000-4000-8000-000000000000".to_owned(),
+            },
+        )
+        .await,
+        FlareError::JobNotFound { .. }
+    );
     s.close().await;
 }
 
@@ -313,25 +316,22 @@ async fn submit_job_refuses_bad_folders_and_maps_invalid_jobs() {
     let tmp = tempfile::tempdir().unwrap();
 
     let spaced = hello_numpy_copy(tmp.path(), "bad name", 1, 0.0);
-    let err = s.submit_job(&spaced, None).await.unwrap_err();
-    assert!(
-        matches!(&err, FlareError::InvalidJobDefinition { message } if message.contains("unsupported characters")),
-        "got {err:?}"
+    assert_err!(
+        s.submit_job(&spaced, None).await,
+        FlareError::InvalidJobDefinition { message } if message.contains("unsupported characters")
     );
 
     let missing = tmp.path().join("no-such-folder");
-    let err = s.submit_job(&missing, None).await.unwrap_err();
-    assert!(
-        matches!(err, FlareError::InvalidJobDefinition { .. }),
-        "got {err:?}"
+    assert_err!(
+        s.submit_job(&missing, None).await,
+        FlareError::InvalidJobDefinition { .. }
     );
 
     let linked = hello_numpy_copy(tmp.path(), "linked", 1, 0.0);
     std::os::unix::fs::symlink("/etc/hostname", linked.join("app/evil.txt")).unwrap();
-    let err = s.submit_job(&linked, None).await.unwrap_err();
-    assert!(
-        matches!(&err, FlareError::InvalidJobDefinition { message } if message.contains("symbolic link")),
-        "got {err:?}"
+    assert_err!(
+        s.submit_job(&linked, None).await,
+        FlareError::InvalidJobDefinition { message } if message.contains("symbolic link")
     );
 
     let no_meta = tmp.path().join("bad-job");
@@ -344,10 +344,9 @@ async fn submit_job_refuses_bad_folders_and_maps_invalid_jobs() {
     );
 
     let good = hello_numpy_copy(tmp.path(), "tok-job", 1, 0.0);
-    let err = s.submit_job(&good, Some("bad token!")).await.unwrap_err();
-    assert!(
-        matches!(err, FlareError::InvalidArgument { .. }),
-        "got {err:?}"
+    assert_err!(
+        s.submit_job(&good, Some("bad token!")).await,
+        FlareError::InvalidArgument { .. }
     );
     s.close().await;
 }
@@ -420,13 +419,10 @@ async fn submit_job_zip_accepts_wrapped_and_flat_archives_and_reports_progress()
     evil.start_file("../escape.txt", zip::write::SimpleFileOptions::default())
         .unwrap();
     evil.write_all(b"x").unwrap();
-    let err = s
-        .submit_job_zip("evil", evil.finish().unwrap().into_inner(), None, None)
-        .await
-        .unwrap_err();
-    assert!(
-        matches!(err, FlareError::InvalidJobDefinition { .. }),
-        "got {err:?}"
+    assert_err!(
+        s.submit_job_zip("evil", evil.finish().unwrap().into_inner(), None, None)
+            .await,
+        FlareError::InvalidJobDefinition { .. }
     );
     for id in [wrapped, flat] {
         abort_and_delete(&s, &id).await;
@@ -528,34 +524,33 @@ async fn a_running_job_reports_stats_errors_and_accepts_log_config_and_app_comma
 
     // hello-numpy registers no app command handler: the server answers meta status "error",
     // which the FLARE API raises as InternalError("error: <info>").
-    let err = run(
-        &s,
-        MutateCommand::DoAppCommand {
-            job_id: id.clone(),
-            topic: "no_such_topic".to_owned(),
-            cmd_data: serde_json::json!({"x": 1}),
-        },
-    )
-    .await
-    .unwrap_err();
-    assert!(
-        matches!(&err, FlareError::InternalError { message }
-            if message.starts_with("error:") && message.contains("no app command func")),
-        "got {err:?}"
+    assert_err!(
+        run(
+            &s,
+            MutateCommand::DoAppCommand {
+                job_id: id.clone(),
+                topic: "no_such_topic".to_owned(),
+                cmd_data: serde_json::json!({"x": 1}),
+            },
+        )
+        .await,
+        FlareError::InternalError { message }
+            if message.starts_with("error:") && message.contains("no app command func")
     );
 
     // Waiting with a short timeout times out while the job runs.
-    let err = run(
-        &s,
-        ReadCommand::WaitForJob {
-            job_id: id.clone(),
-            timeout: 1.0,
-            poll_interval: 0.2,
-        },
-    )
-    .await
-    .unwrap_err();
-    assert!(matches!(err, FlareError::JobTimeout { .. }), "got {err:?}");
+    assert_err!(
+        run(
+            &s,
+            ReadCommand::WaitForJob {
+                job_id: id.clone(),
+                timeout: 1.0,
+                poll_interval: 0.2,
+            },
+        )
+        .await,
+        FlareError::JobTimeout { .. }
+    );
     let Reply::Monitor { code, meta } = run(
         &s,
         ReadCommand::MonitorJob {
@@ -570,19 +565,17 @@ async fn a_running_job_reports_stats_errors_and_accepts_log_config_and_app_comma
     };
     assert_eq!(code, MonitorReturnCode::Timeout);
     assert_eq!(meta.status, "RUNNING");
-    let err = run(
-        &s,
-        ReadCommand::MonitorJob {
-            job_id: id.clone(),
-            timeout: 1.0,
-            poll_interval: 0.0,
-        },
-    )
-    .await
-    .unwrap_err();
-    assert!(
-        matches!(err, FlareError::InvalidArgument { .. }),
-        "got {err:?}"
+    assert_err!(
+        run(
+            &s,
+            ReadCommand::MonitorJob {
+                job_id: id.clone(),
+                timeout: 1.0,
+                poll_interval: 0.0,
+            },
+        )
+        .await,
+        FlareError::InvalidArgument { .. }
     );
     release_running_job(&s, &id).await;
     s.close().await;
@@ -731,31 +724,27 @@ async fn configure_site_log_accepts_levels_and_modes_only() {
         .await;
         assert_eq!(r, Ok(Reply::Done), "configure_site_log {config} {target}");
     }
-    let err = run(
-        &s,
-        MutateCommand::ConfigureSiteLog {
-            config: serde_json::json!({"version": 1}),
-            target: "all".to_owned(),
-        },
-    )
-    .await
-    .unwrap_err();
-    assert!(
-        matches!(err, FlareError::InvalidArgument { .. }),
-        "got {err:?}"
+    assert_err!(
+        run(
+            &s,
+            MutateCommand::ConfigureSiteLog {
+                config: serde_json::json!({"version": 1}),
+                target: "all".to_owned(),
+            },
+        )
+        .await,
+        FlareError::InvalidArgument { .. }
     );
-    let err = run(
-        &s,
-        MutateCommand::ConfigureSiteLog {
-            config: "LOUD".into(),
-            target: "all".to_owned(),
-        },
-    )
-    .await
-    .unwrap_err();
-    assert!(
-        matches!(err, FlareError::InvalidArgument { .. }),
-        "got {err:?}"
+    assert_err!(
+        run(
+            &s,
+            MutateCommand::ConfigureSiteLog {
+                config: "LOUD".into(),
+                target: "all".to_owned(),
+            },
+        )
+        .await,
+        FlareError::InvalidArgument { .. }
     );
     s.close().await;
 }
@@ -785,84 +774,59 @@ async fn the_upload_dir_lists_job_folders_and_submit_job_resolves_bare_names_the
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn shell_commands_read_the_server_and_site_workspaces() {
     let s = login().await;
-    let text = |r: Result<Reply, FlareError>| match r {
-        Ok(Reply::Text(t)) => t,
-        other => panic!("shell command gave {other:?}"),
+    let text = |c: ReadCommand| {
+        let s = &s;
+        async move {
+            match run(s, c).await {
+                Ok(Reply::Text(t)) => t,
+                other => panic!("shell command gave {other:?}"),
+            }
+        }
     };
     for target in ["server", "site-1"] {
-        let pwd = text(
-            run(
-                &s,
-                ReadCommand::GetWorkingDirectory {
-                    target: target.to_owned(),
-                },
-            )
-            .await,
-        );
+        let pwd = text(ReadCommand::GetWorkingDirectory {
+            target: target.to_owned(),
+        })
+        .await;
         assert!(pwd.contains('/'), "{target}: {pwd:?}");
-        let ls = text(
-            run(
-                &s,
-                ReadCommand::LsTarget {
-                    target: target.to_owned(),
-                    options: Some("-a".to_owned()),
-                    path: None,
-                },
-            )
-            .await,
-        );
+        let ls = text(ReadCommand::LsTarget {
+            target: target.to_owned(),
+            options: Some("-a".to_owned()),
+            path: None,
+        })
+        .await;
         assert!(ls.contains("log.txt"), "{target}: {ls}");
-        let tail = text(
-            run(
-                &s,
-                ReadCommand::TailTargetLog {
-                    target: target.to_owned(),
-                    options: Some("-n 5".to_owned()),
-                },
-            )
-            .await,
-        );
+        let tail = text(ReadCommand::TailTargetLog {
+            target: target.to_owned(),
+            options: Some("-n 5".to_owned()),
+        })
+        .await;
         assert!(
             !tail.is_empty() && tail.lines().count() <= 6,
             "{target}: {tail}"
         );
-        let head = text(
-            run(
-                &s,
-                ReadCommand::HeadTarget {
-                    target: target.to_owned(),
-                    options: None,
-                    file: "log.txt".to_owned(),
-                },
-            )
-            .await,
-        );
+        let head = text(ReadCommand::HeadTarget {
+            target: target.to_owned(),
+            options: None,
+            file: "log.txt".to_owned(),
+        })
+        .await;
         assert!(!head.is_empty(), "{target}");
-        let grep = text(
-            run(
-                &s,
-                ReadCommand::GrepTarget {
-                    target: target.to_owned(),
-                    options: Some("-i".to_owned()),
-                    pattern: "info".to_owned(),
-                    file: "log.txt".to_owned(),
-                },
-            )
-            .await,
-        );
+        let grep = text(ReadCommand::GrepTarget {
+            target: target.to_owned(),
+            options: Some("-i".to_owned()),
+            pattern: "info".to_owned(),
+            file: "log.txt".to_owned(),
+        })
+        .await;
         assert!(grep.to_lowercase().contains("info"), "{target}: {grep}");
     }
-    let cat = text(
-        run(
-            &s,
-            ReadCommand::CatTarget {
-                target: "server".to_owned(),
-                options: None,
-                file: "startup/fed_server.json".to_owned(),
-            },
-        )
-        .await,
-    );
+    let cat = text(ReadCommand::CatTarget {
+        target: "server".to_owned(),
+        options: None,
+        file: "startup/fed_server.json".to_owned(),
+    })
+    .await;
     assert!(cat.contains("servers"), "{cat}");
     for bad in [
         ReadCommand::CatTarget {
@@ -905,46 +869,44 @@ async fn study_commands_reach_the_server_and_map_in_band_errors() {
     match r {
         Ok(Reply::Study(d)) => {
             assert_eq!(d.name, study);
-            let r = run(
-                &s,
-                MutateCommand::AddStudySite {
-                    study: study.clone(),
-                    sites: SiteSelection::SiteOrgs(vec!["nvidia:site-2".to_owned()]),
-                },
-            )
-            .await
-            .unwrap();
-            assert!(matches!(r, Reply::StudySites(_)), "{r:?}");
-            let r = run(
-                &s,
-                MutateCommand::AddStudyUser {
-                    study: study.clone(),
-                    user: "lead@nvidia.com".to_owned(),
-                },
-            )
-            .await
-            .unwrap();
-            assert!(matches!(r, Reply::StudyUser(_)), "{r:?}");
-            let r = run(
-                &s,
-                MutateCommand::RemoveStudyUser {
-                    study: study.clone(),
-                    user: "lead@nvidia.com".to_owned(),
-                },
-            )
-            .await
-            .unwrap();
-            assert!(matches!(r, Reply::StudyUser(_)), "{r:?}");
-            let r = run(
-                &s,
-                MutateCommand::RemoveStudySite {
-                    study: study.clone(),
-                    sites: SiteSelection::SiteOrgs(vec!["nvidia:site-2".to_owned()]),
-                },
-            )
-            .await
-            .unwrap();
-            assert!(matches!(r, Reply::StudySites(_)), "{r:?}");
+            let site_2 = || SiteSelection::SiteOrgs(vec!["nvidia:site-2".to_owned()]);
+            let lead = || "lead@nvidia.com".to_owned();
+            // Each step and the kind of reply it must give.
+            type IsExpected = fn(&Reply) -> bool;
+            let steps: [(MutateCommand, IsExpected); 4] = [
+                (
+                    MutateCommand::AddStudySite {
+                        study: study.clone(),
+                        sites: site_2(),
+                    },
+                    |r| matches!(r, Reply::StudySites(_)),
+                ),
+                (
+                    MutateCommand::AddStudyUser {
+                        study: study.clone(),
+                        user: lead(),
+                    },
+                    |r| matches!(r, Reply::StudyUser(_)),
+                ),
+                (
+                    MutateCommand::RemoveStudyUser {
+                        study: study.clone(),
+                        user: lead(),
+                    },
+                    |r| matches!(r, Reply::StudyUser(_)),
+                ),
+                (
+                    MutateCommand::RemoveStudySite {
+                        study: study.clone(),
+                        sites: site_2(),
+                    },
+                    |r| matches!(r, Reply::StudySites(_)),
+                ),
+            ];
+            for (command, expected) in steps {
+                let r = run(&s, command.clone()).await.unwrap();
+                assert!(expected(&r), "{command:?}: {r:?}");
+            }
             let r = run(
                 &s,
                 MutateCommand::RemoveStudy {
@@ -967,30 +929,26 @@ async fn study_commands_reach_the_server_and_map_in_band_errors() {
         }
         other => panic!("register_study gave {other:?}"),
     }
-    let err = run(
-        &s,
-        MutateCommand::RegisterStudy {
-            study: String::new(),
-            sites: SiteSelection::Sites(vec!["site-1".to_owned()]),
-        },
-    )
-    .await
-    .unwrap_err();
-    assert!(
-        matches!(err, FlareError::InvalidArgument { .. }),
-        "got {err:?}"
+    assert_err!(
+        run(
+            &s,
+            MutateCommand::RegisterStudy {
+                study: String::new(),
+                sites: SiteSelection::Sites(vec!["site-1".to_owned()]),
+            },
+        )
+        .await,
+        FlareError::InvalidArgument { .. }
     );
-    let err = run(
-        &s,
-        MutateCommand::RemoveStudy {
-            study: "no-such-study".to_owned(),
-        },
-    )
-    .await
-    .unwrap_err();
-    assert!(
-        matches!(err, FlareError::CommandError { .. }),
-        "got {err:?}"
+    assert_err!(
+        run(
+            &s,
+            MutateCommand::RemoveStudy {
+                study: "no-such-study".to_owned(),
+            },
+        )
+        .await,
+        FlareError::CommandError { .. }
     );
     s.close().await;
 }

@@ -1,7 +1,5 @@
 //! Shared helpers of the real-POC test binaries: the POC, a logged-in session, commands and
 //! polling a job's status with a deadline.
-// Each test binary includes this file and uses a different part of it.
-#![allow(dead_code)]
 
 use std::time::{Duration, Instant};
 
@@ -58,3 +56,13 @@ pub(crate) async fn wait_status(s: &Session, job_id: &str, pred: impl Fn(&str) -
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
 }
+
+/// Asserts that `result` is an error matching `pattern` (with an optional `if` guard), and shows
+/// the error otherwise.
+macro_rules! assert_err {
+    ($result:expr, $pattern:pat $(if $guard:expr)?) => {{
+        let err = $result.unwrap_err();
+        assert!(matches!(&err, $pattern $(if $guard)?), "got {err:?}");
+    }};
+}
+pub(crate) use assert_err;
