@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU16, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError, RwLock};
 use std::time::{Duration, Instant};
 
 use flare_model::FlareError;
@@ -43,20 +43,48 @@ enum Out {
 
 type Waiter = oneshot::Sender<Result<Incoming, FlareError>>;
 
+/// Requests waiting for their reply, by request id. Each method locks once and lets go before it
+/// returns, so no guard ever outlives a call (nor crosses an `.await`).
+#[derive(Default)]
+struct Waiters(Mutex<HashMap<String, Waiter>>);
+
+impl Waiters {
+    fn insert(&self, id: String, waiter: Waiter) {
+        self.map().insert(id, waiter);
+    }
+
+    fn remove(&self, id: &str) -> Option<Waiter> {
+        self.map().remove(id)
+    }
+
+    /// The waiters of every id in `ids` that has one.
+    fn remove_all(&self, ids: &[String]) -> Vec<Waiter> {
+        let mut map = self.map();
+        ids.iter().filter_map(|id| map.remove(id)).collect()
+    }
+
+    fn drain(&self) -> Vec<Waiter> {
+        self.map().drain().map(|(_, w)| w).collect()
+    }
+
+    /// Poison-tolerant: every critical section is one map operation, which leaves the map whole
+    /// even if a holder panicked.
+    fn map(&self) -> MutexGuard<'_, HashMap<String, Waiter>> {
+        self.0.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
 struct Shared {
     me: String,
     out: mpsc::UnboundedSender<Out>,
     auth: RwLock<Vec<(String, Value)>>,
-    direct: Mutex<HashMap<String, Waiter>>,
-    streams: Mutex<HashMap<String, Waiter>>,
+    direct: Waiters,
+    streams: Waiters,
     closed: AtomicBool,
-    close_reason: Mutex<Option<FlareError>>,
+    /// Why the connection closed; the first reason wins.
+    close_reason: OnceLock<FlareError>,
     next_stream_id: AtomicU64,
     frame_counter: AtomicU16,
-}
-
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 impl Shared {
@@ -79,8 +107,9 @@ impl Shared {
     }
 
     fn closed_error(&self) -> FlareError {
-        lock(&self.close_reason)
-            .clone()
+        self.close_reason
+            .get()
+            .cloned()
             .unwrap_or_else(|| FlareError::SessionClosed {
                 message: "the admin session is closed".to_owned(),
             })
@@ -88,19 +117,11 @@ impl Shared {
 
     /// Marks the connection closed (first reason wins) and fails every pending request.
     fn shut(&self, reason: FlareError) {
-        {
-            let mut r = lock(&self.close_reason);
-            if r.is_none() {
-                *r = Some(reason);
-            }
-        }
+        // A reason already set stays: the first one wins.
+        let _ = self.close_reason.set(reason);
         self.closed.store(true, Ordering::Release);
         let err = self.closed_error();
-        let waiters: Vec<Waiter> = lock(&self.direct)
-            .drain()
-            .map(|(_, w)| w)
-            .chain(lock(&self.streams).drain().map(|(_, w)| w))
-            .collect();
+        let waiters = self.direct.drain().into_iter().chain(self.streams.drain());
         for w in waiters {
             let _ = w.send(Err(err.clone()));
         }
@@ -175,7 +196,7 @@ impl Shared {
     }
 
     fn resolve_stream(&self, request_id: &str, result: Result<Incoming, FlareError>) {
-        if let Some(w) = lock(&self.streams).remove(request_id) {
+        if let Some(w) = self.streams.remove(request_id) {
             let _ = w.send(result);
         }
     }
@@ -217,9 +238,7 @@ impl Shared {
                 Some(v) => v.as_str().map(str::to_owned).into_iter().collect(),
                 None => Vec::new(),
             };
-            let mut direct = lock(&self.direct);
-            let waiters: Vec<Waiter> = ids.iter().filter_map(|id| direct.remove(id)).collect();
-            drop(direct);
+            let waiters = self.direct.remove_all(&ids);
             let n = waiters.len();
             for (i, w) in waiters.into_iter().enumerate() {
                 let incoming = Incoming {
@@ -363,10 +382,10 @@ impl Conn {
             me,
             out: out_tx,
             auth: RwLock::new(Vec::new()),
-            direct: Mutex::new(HashMap::new()),
-            streams: Mutex::new(HashMap::new()),
+            direct: Waiters::default(),
+            streams: Waiters::default(),
             closed: AtomicBool::new(false),
-            close_reason: Mutex::new(None),
+            close_reason: OnceLock::new(),
             next_stream_id: AtomicU64::new(first_id),
             frame_counter: AtomicU16::new(2),
         });
@@ -441,7 +460,7 @@ impl Conn {
     ) -> Result<Incoming, FlareError> {
         let req_id = uuid::Uuid::new_v4().to_string();
         let (tx, rx) = oneshot::channel();
-        lock(&self.shared.direct).insert(req_id.clone(), tx);
+        self.shared.direct.insert(req_id.clone(), tx);
         let (encoding, body) = payload.unwrap_or(("none", Vec::new()));
         let mut extra = app_headers;
         extra.extend([
@@ -453,11 +472,11 @@ impl Conn {
             self.shared
                 .cell_headers(SERVER, channel, topic, "req", extra, (encoding, body.len()));
         if let Err(e) = self.shared.send_frame(h, &body) {
-            lock(&self.shared.direct).remove(&req_id);
+            self.shared.direct.remove(&req_id);
             return Err(e);
         }
         self.wait(rx, timeout, &format!("{channel}/{topic}"), || {
-            lock(&self.shared.direct).remove(&req_id);
+            self.shared.direct.remove(&req_id);
         })
         .await
     }
@@ -474,13 +493,13 @@ impl Conn {
     ) -> Result<Incoming, FlareError> {
         let ri = uuid::Uuid::new_v4().to_string();
         let (tx, rx) = oneshot::channel();
-        lock(&self.shared.streams).insert(ri.clone(), tx);
+        self.shared.streams.insert(ri.clone(), tx);
         if let Err(e) = self.send_stream(channel, topic, &app_headers, &body, Some(&ri)) {
-            lock(&self.shared.streams).remove(&ri);
+            self.shared.streams.remove(&ri);
             return Err(e);
         }
         self.wait(rx, timeout, what, || {
-            lock(&self.shared.streams).remove(&ri);
+            self.shared.streams.remove(&ri);
         })
         .await
     }
@@ -506,9 +525,9 @@ impl Conn {
     ) -> Result<PendingReply, FlareError> {
         let ri = uuid::Uuid::new_v4().to_string();
         let (tx, rx) = oneshot::channel();
-        lock(&self.shared.streams).insert(ri.clone(), tx);
+        self.shared.streams.insert(ri.clone(), tx);
         if let Err(e) = self.send_stream(channel, topic, &[], body, Some(&ri)) {
-            lock(&self.shared.streams).remove(&ri);
+            self.shared.streams.remove(&ri);
             return Err(e);
         }
         Ok(PendingReply { ri, rx })
@@ -523,7 +542,7 @@ impl Conn {
     ) -> Result<Incoming, FlareError> {
         let PendingReply { ri, rx } = pending;
         self.wait(rx, timeout, what, || {
-            lock(&self.shared.streams).remove(&ri);
+            self.shared.streams.remove(&ri);
         })
         .await
     }
