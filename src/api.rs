@@ -1,11 +1,12 @@
-//! The relay's HTTP endpoints: `/api/login`, `/api/logout`, `/api/session`, `/api/kiosk-login`,
-//! `/api/kiosk-tokens` and `/api/site-history`.
+//! The relay's HTTP endpoints as two capability types: [`UnauthorizedApi`] (`/api/login`,
+//! `/api/kiosk-login`, `/api/session`) hands out an [`AuthorizedApi`] for a signed-in session, and
+//! only that one calls `/api/logout`, `/api/site-history` and `/api/kiosk-tokens`.
 
 use flare_model::{
     CreatedKioskToken, ErrorBody, KioskLoginRequest, KioskToken, LoginRequest, NewKioskToken,
     SessionInfo, SiteHistory,
 };
-use gloo_net::http::Request;
+use gloo_net::http::{Request, Response};
 
 /// Whether this tab is signed in at the relay.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -13,10 +14,9 @@ pub enum Auth {
     /// Asking `/api/session`.
     Checking,
     /// Not signed in; `by_user` when the user signed out (then no "come back here" link).
-    SignedOut {
-        by_user: bool,
-    },
-    SignedIn(SessionInfo),
+    SignedOut { by_user: bool },
+    /// Signed in: the client for the signed-in endpoints, which knows its session.
+    SignedIn(AuthorizedApi),
     /// The relay did not answer the session check; the message says so.
     Unreachable(String),
 }
@@ -53,33 +53,135 @@ pub fn sentence(message: &str) -> String {
     out
 }
 
-fn unreachable(err: gloo_net::Error) -> ApiError {
-    ApiError::Failed(format!(
-        "cannot reach the relay ({err}); check that it is running and try again"
-    ))
+/// The endpoints anyone may call; each way in returns an [`AuthorizedApi`].
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct UnauthorizedApi;
+
+impl UnauthorizedApi {
+    /// `POST /api/login`.
+    pub async fn login(self, user: &str, password: &str) -> Result<AuthorizedApi, ApiError> {
+        let body = LoginRequest {
+            user: user.to_owned(),
+            password: password.to_owned(),
+        };
+        signed_in(send(Request::post("/api/login").json(&body)).await?).await
+    }
+
+    /// `POST /api/kiosk-login`: trades a kiosk token for a read-only session cookie.
+    pub async fn kiosk_login(self, token: &str) -> Result<AuthorizedApi, ApiError> {
+        let body = KioskLoginRequest {
+            token: token.to_owned(),
+        };
+        signed_in(send(Request::post("/api/kiosk-login").json(&body)).await?).await
+    }
+
+    /// `GET /api/session`: the session this tab's cookie holds, or `Unauthorized`.
+    pub async fn session(self) -> Result<AuthorizedApi, ApiError> {
+        signed_in(send(Request::get("/api/session").build()).await?).await
+    }
 }
 
-async fn session_reply(resp: gloo_net::http::Response) -> Result<SessionInfo, ApiError> {
-    match resp.status() {
-        200 => resp.json::<SessionInfo>().await.map_err(|e| {
-            ApiError::Failed(format!(
-                "the relay sent a session this console does not understand ({e})"
-            ))
-        }),
-        401 => {
-            let message = resp
-                .json::<ErrorBody>()
-                .await
-                .map(|b| b.error)
-                .unwrap_or_else(|_| "you are not signed in".to_owned());
-            Err(ApiError::Unauthorized(message))
+/// The endpoints of a signed-in session; made only by [`UnauthorizedApi`] (and tests).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AuthorizedApi {
+    session: SessionInfo,
+}
+
+impl AuthorizedApi {
+    /// A client for `session` without asking the relay: for tests.
+    #[cfg(test)]
+    pub(crate) fn signed_in_as(session: SessionInfo) -> Self {
+        AuthorizedApi { session }
+    }
+
+    /// Who is signed in, as the relay said at login.
+    pub fn session(&self) -> &SessionInfo {
+        &self.session
+    }
+
+    /// `POST /api/logout`. The console forgets the session whatever the relay answers.
+    pub async fn logout(self) -> UnauthorizedApi {
+        // Ignored on purpose: signing out locally must work even when the relay is gone.
+        let _ = Request::post("/api/logout").send().await;
+        UnauthorizedApi
+    }
+
+    /// `GET /api/site-history[?study=]`.
+    pub async fn site_history(&self, study: Option<&str>) -> Result<SiteHistory, ApiError> {
+        let url = match study {
+            Some(s) => format!(
+                "/api/site-history?study={}",
+                crate::connection::encode_component(s)
+            ),
+            None => "/api/site-history".to_owned(),
+        };
+        json_reply(send(Request::get(&url).build()).await?).await
+    }
+
+    /// `GET /api/kiosk-tokens`.
+    pub async fn kiosk_tokens(&self) -> Result<Vec<KioskToken>, ApiError> {
+        json_reply(send(Request::get("/api/kiosk-tokens").build()).await?).await
+    }
+
+    /// `POST /api/kiosk-tokens`.
+    pub async fn create_kiosk_token(
+        &self,
+        new: &NewKioskToken,
+    ) -> Result<CreatedKioskToken, ApiError> {
+        json_reply(send(Request::post("/api/kiosk-tokens").json(new)).await?).await
+    }
+
+    /// `DELETE /api/kiosk-tokens/<id>`.
+    pub async fn revoke_kiosk_token(&self, id: &str) -> Result<(), ApiError> {
+        let url = format!(
+            "/api/kiosk-tokens/{}",
+            crate::connection::encode_component(id)
+        );
+        let resp = send(Request::delete(&url).build()).await?;
+        if (200..300).contains(&resp.status()) {
+            return Ok(());
         }
+        json_reply::<serde_json::Value>(resp).await.map(|_| ())
+    }
+}
+
+/// Sends a built request; a request that cannot be built or sent is `Failed`.
+async fn send(
+    request: Result<gloo_net::http::Request, gloo_net::Error>,
+) -> Result<Response, ApiError> {
+    let request = request.map_err(|e| ApiError::Failed(e.to_string()))?;
+    request.send().await.map_err(|err| {
+        ApiError::Failed(format!(
+            "cannot reach the relay ({err}); check that it is running and try again"
+        ))
+    })
+}
+
+/// The relay's `{"error"}` of a failed reply, or `fallback`.
+async fn error_text(resp: &Response, fallback: impl FnOnce() -> String) -> String {
+    resp.json::<ErrorBody>()
+        .await
+        .map(|b| b.error)
+        .unwrap_or_else(|_| fallback())
+}
+
+/// A session reply (login, kiosk login, session check) as the signed-in client.
+async fn signed_in(resp: Response) -> Result<AuthorizedApi, ApiError> {
+    match resp.status() {
+        200 => resp
+            .json::<SessionInfo>()
+            .await
+            .map(|session| AuthorizedApi { session })
+            .map_err(|e| {
+                ApiError::Failed(format!(
+                    "the relay sent a session this console does not understand ({e})"
+                ))
+            }),
+        401 => Err(ApiError::Unauthorized(
+            error_text(&resp, || "you are not signed in".to_owned()).await,
+        )),
         code => {
-            let detail = resp
-                .json::<ErrorBody>()
-                .await
-                .map(|b| b.error)
-                .unwrap_or_else(|_| resp.status_text());
+            let detail = error_text(&resp, || resp.status_text()).await;
             Err(ApiError::Failed(format!(
                 "the relay answered {code} ({detail}); try again in a moment"
             )))
@@ -87,48 +189,8 @@ async fn session_reply(resp: gloo_net::http::Response) -> Result<SessionInfo, Ap
     }
 }
 
-/// `POST /api/login`.
-pub async fn login(user: &str, password: &str) -> Result<SessionInfo, ApiError> {
-    let req = Request::post("/api/login")
-        .json(&LoginRequest {
-            user: user.to_owned(),
-            password: password.to_owned(),
-        })
-        .map_err(|e| ApiError::Failed(e.to_string()))?;
-    session_reply(req.send().await.map_err(unreachable)?).await
-}
-
-/// `GET /api/session`: who is signed in, or `Unauthorized`.
-pub async fn session() -> Result<SessionInfo, ApiError> {
-    session_reply(
-        Request::get("/api/session")
-            .send()
-            .await
-            .map_err(unreachable)?,
-    )
-    .await
-}
-
-/// `POST /api/logout`. The console forgets the session whatever the relay answers.
-pub async fn logout() {
-    // Ignored on purpose: signing out locally must work even when the relay is gone.
-    let _ = Request::post("/api/logout").send().await;
-}
-
-/// `POST /api/kiosk-login`: trades a kiosk token for a read-only session cookie.
-pub async fn kiosk_login(token: &str) -> Result<SessionInfo, ApiError> {
-    let req = Request::post("/api/kiosk-login")
-        .json(&KioskLoginRequest {
-            token: token.to_owned(),
-        })
-        .map_err(|e| ApiError::Failed(e.to_string()))?;
-    session_reply(req.send().await.map_err(unreachable)?).await
-}
-
 /// Reads a JSON reply, or the relay's `{"error"}` worded as an [`ApiError`].
-async fn json_reply<T: serde::de::DeserializeOwned>(
-    resp: gloo_net::http::Response,
-) -> Result<T, ApiError> {
+async fn json_reply<T: serde::de::DeserializeOwned>(resp: Response) -> Result<T, ApiError> {
     let code = resp.status();
     if (200..300).contains(&code) {
         return resp.json::<T>().await.map_err(|e| {
@@ -137,11 +199,7 @@ async fn json_reply<T: serde::de::DeserializeOwned>(
             ))
         });
     }
-    let detail = resp
-        .json::<ErrorBody>()
-        .await
-        .map(|b| b.error)
-        .unwrap_or_else(|_| resp.status_text());
+    let detail = error_text(&resp, || resp.status_text()).await;
     Err(match code {
         401 => ApiError::Unauthorized(detail),
         404 => ApiError::Failed(format!(
@@ -149,50 +207,6 @@ async fn json_reply<T: serde::de::DeserializeOwned>(
         )),
         _ => ApiError::Failed(format!("the relay answered {code} ({detail})")),
     })
-}
-
-/// `GET /api/site-history[?study=]`.
-pub async fn site_history(study: Option<&str>) -> Result<SiteHistory, ApiError> {
-    let url = match study {
-        Some(s) => format!(
-            "/api/site-history?study={}",
-            crate::connection::encode_component(s)
-        ),
-        None => "/api/site-history".to_owned(),
-    };
-    json_reply(Request::get(&url).send().await.map_err(unreachable)?).await
-}
-
-/// `GET /api/kiosk-tokens`.
-pub async fn kiosk_tokens() -> Result<Vec<KioskToken>, ApiError> {
-    json_reply(
-        Request::get("/api/kiosk-tokens")
-            .send()
-            .await
-            .map_err(unreachable)?,
-    )
-    .await
-}
-
-/// `POST /api/kiosk-tokens`.
-pub async fn create_kiosk_token(new: &NewKioskToken) -> Result<CreatedKioskToken, ApiError> {
-    let req = Request::post("/api/kiosk-tokens")
-        .json(new)
-        .map_err(|e| ApiError::Failed(e.to_string()))?;
-    json_reply(req.send().await.map_err(unreachable)?).await
-}
-
-/// `DELETE /api/kiosk-tokens/<id>`.
-pub async fn revoke_kiosk_token(id: &str) -> Result<(), ApiError> {
-    let url = format!(
-        "/api/kiosk-tokens/{}",
-        crate::connection::encode_component(id)
-    );
-    let resp = Request::delete(&url).send().await.map_err(unreachable)?;
-    if (200..300).contains(&resp.status()) {
-        return Ok(());
-    }
-    json_reply::<serde_json::Value>(resp).await.map(|_| ())
 }
 
 #[cfg(test)]

@@ -10,7 +10,7 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
 use web_sys::{Element, HtmlElement, HtmlInputElement, HtmlSelectElement};
 
-use crate::api::Auth;
+use crate::api::{Auth, AuthorizedApi};
 use crate::components::connection_indicator::ConnectionIndicator;
 use crate::components::freshness_stamp::FreshnessStamp;
 use crate::components::job_detail::JobDetailView;
@@ -1168,14 +1168,14 @@ use flare_model::SessionInfo;
 async fn a_session_answer_never_overwrites_a_login_that_finished_while_it_was_out() {
     let owner = Owner::new();
     owner.set();
-    let kiosk = SessionInfo {
+    let kiosk = AuthorizedApi::signed_in_as(SessionInfo {
         user: "kiosk:lobby".to_owned(),
         role: Role::Viewer,
         identity: "admin@nvidia.com".to_owned(),
         study: "default".to_owned(),
         max_upload_bytes: 1024,
         kiosk: true,
-    };
+    });
 
     // The kiosk login lands while the first session check is still out: it stays signed in.
     let auth = RwSignal::new(Auth::Checking);

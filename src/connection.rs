@@ -15,7 +15,7 @@ use futures::{Sink, SinkExt, Stream, StreamExt};
 use gloo_net::websocket::{Message, WebSocketError, futures::WebSocket};
 use leptos::prelude::*;
 
-use crate::api::{self, ApiError, Auth};
+use crate::api::{ApiError, Auth, UnauthorizedApi};
 use crate::state::Store;
 use crate::time::now_ms;
 
@@ -406,7 +406,7 @@ impl Connection {
                 backoff = FIRST_BACKOFF_MS;
             }
             // A dropped socket may mean the relay forgot the session: then sign-in is the way on.
-            if let Err(ApiError::Unauthorized(_)) = api::session().await {
+            if let Err(ApiError::Unauthorized(_)) = UnauthorizedApi.session().await {
                 self.close();
                 self.auth.set(Auth::SignedOut { by_user: false });
                 break;

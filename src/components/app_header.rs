@@ -7,7 +7,7 @@ use leptos_router::hooks::use_navigate;
 
 use flare_model::SessionInfo;
 
-use crate::api::{self, Auth};
+use crate::api::{Auth, AuthorizedApi};
 use crate::components::connection_indicator::ConnectionIndicator;
 use crate::components::study_switcher::StudySwitcher;
 use crate::components::theme_toggle::ThemeToggle;
@@ -16,13 +16,15 @@ use crate::components::theme_toggle::ThemeToggle;
 #[component]
 pub fn AppHeader(session: SessionInfo) -> impl IntoView {
     let auth = expect_context::<RwSignal<Auth>>();
+    let api = expect_context::<AuthorizedApi>();
     let navigate = use_navigate();
     let busy = RwSignal::new(false);
     let sign_out = move |_| {
         busy.set(true);
         let navigate = navigate.clone();
+        let api = api.clone();
         leptos::task::spawn_local(async move {
-            api::logout().await;
+            api.logout().await;
             auth.set(Auth::SignedOut { by_user: true });
             navigate("/login", Default::default());
         });

@@ -6,9 +6,7 @@ use leptos_router::NavigateOptions;
 use leptos_router::components::Outlet;
 use leptos_router::hooks::{use_location, use_navigate};
 
-use flare_model::SessionInfo;
-
-use crate::api::{self, ApiError, Auth};
+use crate::api::{self, ApiError, Auth, AuthorizedApi, UnauthorizedApi};
 use crate::components::app_header::AppHeader;
 use crate::components::shortcuts_help::KeyboardShortcuts;
 use crate::components::toasts::{ToastHost, Toasts};
@@ -28,8 +26,8 @@ pub fn check_session(auth: RwSignal<Auth>) {
 pub fn session_check(auth: RwSignal<Auth>) -> impl std::future::Future<Output = ()> {
     let asked_at = auth.get_untracked();
     async move {
-        let answer = match api::session().await {
-            Ok(session) => Auth::SignedIn(session),
+        let answer = match UnauthorizedApi.session().await {
+            Ok(api) => Auth::SignedIn(api),
             Err(ApiError::Unauthorized(_)) => Auth::SignedOut { by_user: false },
             Err(ApiError::Failed(message)) => Auth::Unreachable(api::sentence(&message)),
         };
@@ -47,7 +45,7 @@ pub fn WallShell() -> impl IntoView {
     retry_while_unreachable(auth);
     let state = Memo::new(move |_| auth.get());
     move || match state.get() {
-        Auth::SignedIn(session) => view! { <SignedIn session bare=true /> }.into_any(),
+        Auth::SignedIn(api) => view! { <SignedIn api bare=true /> }.into_any(),
         Auth::SignedOut { .. } => view! {
             <main class="wall-message" role="alert">
                 <h1>"This screen is not signed in"</h1>
@@ -115,16 +113,16 @@ pub fn Shell() -> impl IntoView {
             );
         }
     });
-    let session = Memo::new(move |_| match auth.get() {
-        Auth::SignedIn(s) => Some(s),
+    let signed_in = Memo::new(move |_| match auth.get() {
+        Auth::SignedIn(api) => Some(api),
         _ => None,
     });
     let unreachable = Memo::new(move |_| match auth.get() {
         Auth::Unreachable(m) => Some(m),
         _ => None,
     });
-    move || match (session.get(), unreachable.get()) {
-        (Some(session), _) => view! { <SignedIn session /> }.into_any(),
+    move || match (signed_in.get(), unreachable.get()) {
+        (Some(api), _) => view! { <SignedIn api /> }.into_any(),
         (None, Some(message)) => view! {
             <main class="center-page">
                 <section class="card narrow">
@@ -148,11 +146,13 @@ pub fn Shell() -> impl IntoView {
     }
 }
 
-/// The frame of a signed-in session; the connection lives as long as it does. `bare`: the wall
-/// screen, without header and footer.
+/// The frame of a signed-in session; the connection lives as long as it does, and the pages get
+/// `api` (the signed-in endpoints) as context. `bare`: the wall screen, without header and footer.
 #[component]
-fn SignedIn(session: SessionInfo, #[prop(optional)] bare: bool) -> impl IntoView {
+fn SignedIn(api: AuthorizedApi, #[prop(optional)] bare: bool) -> impl IntoView {
     let auth = expect_context::<RwSignal<Auth>>();
+    let session = api.session().clone();
+    provide_context(api);
     let conn = Connection::new(auth);
     provide_context(conn);
     conn.start();

@@ -5,6 +5,7 @@
 use flare_model::SiteHistory;
 use leptos::prelude::*;
 
+use crate::api::AuthorizedApi;
 use crate::wall::{timeline_bars, timeline_ticks};
 
 /// Width of the site-name column, in SVG units.
@@ -32,12 +33,13 @@ pub fn use_site_history(study: Option<String>) -> HistorySignals {
     let history = RwSignal::new(None::<SiteHistory>);
     let error = RwSignal::new(None::<String>);
     let at = RwSignal::new(None::<u64>);
+    let api = expect_context::<AuthorizedApi>();
     let alive = StoredValue::new(true);
     on_cleanup(move || alive.set_value(false));
     leptos::task::spawn_local(async move {
         while alive.try_get_value().unwrap_or(false) {
             let mut next = REFRESH_MS;
-            match crate::api::site_history(study.as_deref()).await {
+            match api.site_history(study.as_deref()).await {
                 Ok(h) => {
                     if h.sites.is_empty() {
                         next = EMPTY_REFRESH_MS;

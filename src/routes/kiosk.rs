@@ -5,7 +5,7 @@ use leptos::prelude::*;
 use leptos_router::NavigateOptions;
 use leptos_router::hooks::use_navigate;
 
-use crate::api::{self, ApiError, Auth};
+use crate::api::{self, ApiError, Auth, UnauthorizedApi};
 
 /// The token in a `#token=…` fragment (other `&`-separated keys ignored).
 pub fn token_from_fragment(hash: &str) -> Option<String> {
@@ -36,9 +36,9 @@ pub fn KioskPage() -> impl IntoView {
         )),
         Some(token) => {
             leptos::task::spawn_local(async move {
-                match api::kiosk_login(&token).await {
-                    Ok(session) => {
-                        auth.set(Auth::SignedIn(session));
+                match UnauthorizedApi.kiosk_login(&token).await {
+                    Ok(api) => {
+                        auth.set(Auth::SignedIn(api));
                         navigate(
                             "/wall",
                             NavigateOptions {

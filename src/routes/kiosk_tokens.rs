@@ -4,7 +4,7 @@
 use flare_model::{KioskToken, NewKioskToken};
 use leptos::prelude::*;
 
-use crate::api::{self, ApiError};
+use crate::api::{self, ApiError, AuthorizedApi};
 use crate::components::toasts::use_toasts;
 use crate::identity::SessionCtx;
 use crate::studies::switchable;
@@ -37,11 +37,12 @@ pub fn KioskTokensPage() -> impl IntoView {
         .into_any();
     }
     let toasts = use_toasts();
+    let api = StoredValue::new(expect_context::<AuthorizedApi>());
     let tokens = RwSignal::new(None::<Vec<KioskToken>>);
     let list_error = RwSignal::new(None::<String>);
     let reload = move || {
         leptos::task::spawn_local(async move {
-            match api::kiosk_tokens().await {
+            match api.get_value().kiosk_tokens().await {
                 Ok(mut list) => {
                     list.sort_by_key(|t| std::cmp::Reverse(t.created_at_ms));
                     let _ = tokens.try_set(Some(list));
@@ -81,7 +82,7 @@ pub fn KioskTokensPage() -> impl IntoView {
             expires_in_secs: expiry.get_untracked(),
         };
         leptos::task::spawn_local(async move {
-            let result = api::create_kiosk_token(&body).await;
+            let result = api.get_value().create_kiosk_token(&body).await;
             let _ = busy.try_set(false);
             match result {
                 Ok(created) => {
@@ -111,7 +112,7 @@ pub fn KioskTokensPage() -> impl IntoView {
     let confirming = RwSignal::new(None::<String>);
     let revoke = move |id: String| {
         leptos::task::spawn_local(async move {
-            match api::revoke_kiosk_token(&id).await {
+            match api.get_value().revoke_kiosk_token(&id).await {
                 Ok(()) => {
                     toasts.ok("Kiosk link revoked; its screen is signed out.");
                     let _ = confirming.try_set(None);

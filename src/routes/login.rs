@@ -4,7 +4,7 @@ use leptos::prelude::*;
 use leptos_router::NavigateOptions;
 use leptos_router::hooks::{use_navigate, use_query_map};
 
-use crate::api::{self, ApiError, Auth};
+use crate::api::{ApiError, Auth, UnauthorizedApi};
 use crate::components::login_form::LoginForm;
 use crate::components::theme_toggle::ThemeToggle;
 
@@ -55,10 +55,10 @@ pub fn LoginPage() -> impl IntoView {
         }
         busy.set(true);
         leptos::task::spawn_local(async move {
-            match api::login(&user, &password).await {
-                Ok(session) => {
+            match UnauthorizedApi.login(&user, &password).await {
+                Ok(api) => {
                     error.set(None);
-                    auth.set(Auth::SignedIn(session));
+                    auth.set(Auth::SignedIn(api));
                 }
                 Err(err @ (ApiError::Unauthorized(_) | ApiError::Failed(_))) => {
                     error.set(Some(err.sentence()));
