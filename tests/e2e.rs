@@ -6,8 +6,9 @@ use std::time::Duration;
 
 use fantoccini::Locator;
 use flare_e2e::{
-    Deadline, OPERATOR, Relay, VIEWER, command, current_path, next_frame, open_ws, poc, screenshot,
-    session_cookie, sign_in, submit_hello_numpy, wait_css, wait_path, wait_xpath, with_browser,
+    Deadline, OPERATOR, Relay, VIEWER, click_xpath, command, current_path, next_frame, open_ws,
+    poc, screenshot, session_cookie, sign_in, submit_hello_numpy, wait_css, wait_path,
+    with_browser,
 };
 use flare_model::{FlareError, Reply, Role, ServerFrame};
 use serde_json::json;
@@ -104,15 +105,12 @@ async fn job_submitted_by_python_appears_live_finishes_and_has_a_detail_page() {
         sign_in(&client, &base, OPERATOR).await;
         wait_css(&client, ".site[data-site]", PAGE_LIMIT).await;
         // In-app navigation to the jobs page (no page load).
-        wait_xpath(
+        click_xpath(
             &client,
             "//a[@href='/jobs' or normalize-space(.)='Jobs']",
             PAGE_LIMIT,
         )
-        .await
-        .click()
-        .await
-        .expect("click the Jobs link");
+        .await;
         let deadline = Deadline::new("the jobs page", PAGE_LIMIT);
         loop {
             let path = current_path(&client).await;

@@ -10,8 +10,8 @@ use std::time::Duration;
 
 use fantoccini::{Client, Locator};
 use flare_e2e::{
-    ADMIN, Deadline, OPERATOR, Relay, command, current_path, open_ws, poc, screenshot,
-    session_cookie, sign_in, submit_hello_numpy, wait_css, wait_xpath, with_browser,
+    ADMIN, Deadline, OPERATOR, Relay, click_css, click_xpath, command, current_path, open_ws, poc,
+    screenshot, session_cookie, sign_in, submit_hello_numpy, wait_css, wait_xpath, with_browser,
 };
 use flare_model::{Reply, ServerFrame};
 use flare_poc::Poc;
@@ -573,15 +573,12 @@ async fn abort_confirmed_in_the_dialog_ends_the_job_aborted_on_screen() {
             .await
             .expect("click Abort");
         wait_css(&client, "dialog#abort-dialog[open]", PAGE_LIMIT).await;
-        wait_xpath(
+        click_xpath(
             &client,
             "//dialog[@id='abort-dialog']//button[normalize-space(.)='Abort job']",
             PAGE_LIMIT,
         )
-        .await
-        .click()
-        .await
-        .expect("click Abort job");
+        .await;
         let status = wait_status(&client, "the job to end", JOB_LIMIT, |s| {
             s.starts_with("FINISHED")
         })
@@ -800,11 +797,7 @@ async fn logs_of_a_running_job_tail_live_and_filter() {
         sign_in_operator(&client, &base).await;
         // From the job page's Logs action.
         open_job_page(&client, &base, &job_id).await;
-        wait_css(&client, "a#action-logs", PAGE_LIMIT)
-            .await
-            .click()
-            .await
-            .expect("click Logs");
+        click_css(&client, "a#action-logs", PAGE_LIMIT).await;
         let logs_path = format!("/jobs/{job_id}/logs");
         let deadline = Deadline::new("the logs page", PAGE_LIMIT);
         loop {

@@ -9,9 +9,9 @@ use std::time::Duration;
 
 use fantoccini::{Client, Locator};
 use flare_e2e::{
-    Deadline, OPERATOR, Relay, WsStream, command, command_ok, command_when_connected, current_path,
-    open_ws, poc, post_for_session, screenshot, session_cookie, sign_in, submit_hello_numpy,
-    wait_css, wait_path, wait_xpath, with_browser,
+    Deadline, OPERATOR, Relay, WsStream, click_css, click_nav_link, command, command_ok,
+    command_when_connected, current_path, open_ws, poc, post_for_session, screenshot,
+    session_cookie, sign_in, submit_hello_numpy, wait_css, wait_path, wait_xpath, with_browser,
 };
 use flare_model::{FlareError, Reply, ServerFrame};
 use flare_poc::Poc;
@@ -154,26 +154,14 @@ async fn kiosk_link_from_the_screens_page_shows_the_wall_in_a_second_browser_wit
     with_browser("kiosk-operator", |client| async move {
         sign_in(&client, &b, OPERATOR).await;
         wait_css(&client, ".site[data-site]", PAGE_LIMIT).await;
-        wait_xpath(
-            &client,
-            "//nav//a[normalize-space(.)='Screens']",
-            PAGE_LIMIT,
-        )
-        .await
-        .click()
-        .await
-        .expect("click Screens");
+        click_nav_link(&client, "Screens", PAGE_LIMIT).await;
         wait_path(&client, "/kiosk-tokens", PAGE_LIMIT).await;
         wait_css(&client, "#kiosk-label", PAGE_LIMIT)
             .await
             .send_keys("e2e lobby")
             .await
             .expect("type the label");
-        wait_css(&client, "#create-kiosk", PAGE_LIMIT)
-            .await
-            .click()
-            .await
-            .expect("click Create kiosk link");
+        click_css(&client, "#create-kiosk", PAGE_LIMIT).await;
         let field = wait_css(&client, "#kiosk-url", PAGE_LIMIT).await;
         let deadline = Deadline::new("the kiosk link", PAGE_LIMIT);
         let link = loop {

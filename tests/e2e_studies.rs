@@ -10,9 +10,10 @@ use std::time::Duration;
 
 use fantoccini::{Client, Locator};
 use flare_e2e::{
-    ADMIN, Deadline, LEAD, OPERATOR, ORG_ADMIN, Relay, WsStream, command_ok,
-    command_when_connected, current_path, input_labelled, open_ws, open_ws_study, poc, screenshot,
-    session_cookie, sign_in, submit_hello_numpy, wait_css, wait_path, wait_xpath, with_browser,
+    ADMIN, Deadline, LEAD, OPERATOR, ORG_ADMIN, Relay, WsStream, click_button, click_css,
+    click_nav_link, click_xpath, command_ok, command_when_connected, current_path, input_labelled,
+    open_ws, open_ws_study, poc, screenshot, session_cookie, sign_in, submit_hello_numpy, wait_css,
+    wait_path, wait_xpath, with_browser,
 };
 use flare_model::Reply;
 use flare_poc::Poc;
@@ -238,6 +239,25 @@ async fn wait_finished(ws: &mut WsStream, job_id: &str) -> String {
     }
 }
 
+/// Opens the new-study form, types `name` and picks site-1.
+async fn start_new_study(client: &Client, base: &str, name: &str) {
+    client
+        .goto(&format!("{base}/studies/new"))
+        .await
+        .expect("open /studies/new");
+    input_labelled(client, "Study name")
+        .await
+        .send_keys(name)
+        .await
+        .expect("type the study name");
+    click_css(
+        client,
+        r#"li.site-pick[data-site="site-1"] input[type="checkbox"]:not([disabled])"#,
+        PAGE_LIMIT,
+    )
+    .await;
+}
+
 // --- tests ---------------------------------------------------------------------------------------
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -254,35 +274,10 @@ async fn project_admin_creates_a_study_adds_a_site_and_a_user_and_nvflare_agrees
         sign_in(&client, &base, OPERATOR).await;
         wait_css(&client, ".site[data-site]", PAGE_LIMIT).await;
         // The Studies page is reachable from the navigation.
-        wait_xpath(
-            &client,
-            "//nav//a[normalize-space(.)='Studies']",
-            PAGE_LIMIT,
-        )
-        .await
-        .click()
-        .await
-        .expect("click Studies");
+        click_nav_link(&client, "Studies", PAGE_LIMIT).await;
         wait_path(&client, "/studies", PAGE_LIMIT).await;
 
-        client
-            .goto(&format!("{base}/studies/new"))
-            .await
-            .expect("open /studies/new");
-        input_labelled(&client, "Study name")
-            .await
-            .send_keys(&name)
-            .await
-            .expect("type the study name");
-        wait_css(
-            &client,
-            r#"li.site-pick[data-site="site-1"] input[type="checkbox"]:not([disabled])"#,
-            PAGE_LIMIT,
-        )
-        .await
-        .click()
-        .await
-        .expect("check site-1");
+        start_new_study(&client, &base, &name).await;
         // A project admin names each site's org (must match the site's certificate).
         let org = wait_css(&client, r#"input[aria-label="Org of site-1"]"#, PAGE_LIMIT).await;
         let org_value = org.prop("value").await.ok().flatten().unwrap_or_default();
@@ -291,15 +286,7 @@ async fn project_admin_creates_a_study_adds_a_site_and_a_user_and_nvflare_agrees
         } else {
             assert_eq!(org_value, POC_ORG, "the org offered for site-1");
         }
-        wait_xpath(
-            &client,
-            "//button[normalize-space(.)='Create study']",
-            PAGE_LIMIT,
-        )
-        .await
-        .click()
-        .await
-        .expect("click Create study");
+        click_button(&client, "Create study", PAGE_LIMIT).await;
         wait_path(&client, &format!("/studies/{name}"), PAGE_LIMIT).await;
         wait_attrs(
             &client,
@@ -318,15 +305,12 @@ async fn project_admin_creates_a_study_adds_a_site_and_a_user_and_nvflare_agrees
         if let Ok(org) = client.find(Locator::Css("#add-sites-org")).await {
             org.send_keys(POC_ORG).await.expect("type the org");
         }
-        wait_xpath(
+        click_xpath(
             &client,
             "//form[@id='add-site-form']//button[@type='submit']",
             PAGE_LIMIT,
         )
-        .await
-        .click()
-        .await
-        .expect("click Add sites");
+        .await;
         wait_attrs(
             &client,
             "#study-site-list li.study-site",
@@ -341,15 +325,12 @@ async fn project_admin_creates_a_study_adds_a_site_and_a_user_and_nvflare_agrees
             .send_keys(LEAD.identity)
             .await
             .expect("type the user");
-        wait_xpath(
+        click_xpath(
             &client,
             "//form[@id='add-user-form']//button[@type='submit']",
             PAGE_LIMIT,
         )
-        .await
-        .click()
-        .await
-        .expect("click Add user");
+        .await;
         // register_study added the caller; add_study_user added the lead.
         wait_attrs(
             &client,
@@ -455,25 +436,8 @@ async fn malformed_study_name_is_caught_in_the_form_without_a_request() {
     with_browser("study-bad-name", |client| async move {
         sign_in(&client, &base, OPERATOR).await;
         wait_css(&client, ".site[data-site]", PAGE_LIMIT).await;
-        client
-            .goto(&format!("{base}/studies/new"))
-            .await
-            .expect("open /studies/new");
-        input_labelled(&client, "Study name")
-            .await
-            .send_keys(BAD)
-            .await
-            .expect("type the bad name");
         // A valid site pick, so the name is the only problem.
-        wait_css(
-            &client,
-            r#"li.site-pick[data-site="site-1"] input[type="checkbox"]:not([disabled])"#,
-            PAGE_LIMIT,
-        )
-        .await
-        .click()
-        .await
-        .expect("check site-1");
+        start_new_study(&client, &base, BAD).await;
         if let Ok(org) = client
             .find(Locator::Css(r#"input[aria-label="Org of site-1"]"#))
             .await
@@ -487,15 +451,7 @@ async fn malformed_study_name_is_caught_in_the_form_without_a_request() {
         {
             org.send_keys(POC_ORG).await.expect("type the org");
         }
-        wait_xpath(
-            &client,
-            "//button[normalize-space(.)='Create study']",
-            PAGE_LIMIT,
-        )
-        .await
-        .click()
-        .await
-        .expect("click Create study");
+        click_button(&client, "Create study", PAGE_LIMIT).await;
         let error = wait_css(&client, "#study-name-error", PAGE_LIMIT).await;
         let deadline = Deadline::new("the field error next to the name", PAGE_LIMIT);
         let text = loop {
@@ -650,15 +606,7 @@ async fn job_in_a_study_is_listed_there_not_in_default_and_blocks_removing_the_s
             .send_keys(&name)
             .await
             .expect("type the study name");
-        wait_xpath(
-            &client,
-            "//button[normalize-space(.)='Remove study']",
-            PAGE_LIMIT,
-        )
-        .await
-        .click()
-        .await
-        .expect("click Remove study");
+        click_button(&client, "Remove study", PAGE_LIMIT).await;
         let refusal = r#"#study-result [data-outcome="error"]"#;
         let text = wait_text(&client, refusal, "STUDY_HAS_JOBS", PAGE_LIMIT).await;
         eprintln!("remove refusal: {text}");

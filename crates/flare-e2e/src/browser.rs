@@ -187,6 +187,35 @@ pub async fn wait_xpath(client: &Client, xpath: &str, limit: Duration) -> Elemen
     wait_for(client, Locator::XPath(xpath), xpath, limit).await
 }
 
+/// Waits for the first element matching `css` (up to `limit`) and clicks it.
+pub async fn click_css(client: &Client, css: &str, limit: Duration) {
+    click(wait_css(client, css, limit).await, css).await;
+}
+
+/// Waits for the first element matching `xpath` (up to `limit`) and clicks it.
+pub async fn click_xpath(client: &Client, xpath: &str, limit: Duration) {
+    click(wait_xpath(client, xpath, limit).await, xpath).await;
+}
+
+/// Waits for the button named `name` (its text, up to `limit`) and clicks it.
+pub async fn click_button(client: &Client, name: &str, limit: Duration) {
+    let xpath = format!("//button[normalize-space(.)='{name}']");
+    click_xpath(client, &xpath, limit).await;
+}
+
+/// Waits for the navigation link named `name` (its text, up to `limit`) and clicks it.
+pub async fn click_nav_link(client: &Client, name: &str, limit: Duration) {
+    let xpath = format!("//nav//a[normalize-space(.)='{name}']");
+    click_xpath(client, &xpath, limit).await;
+}
+
+async fn click(element: Element, what: &str) {
+    element
+        .click()
+        .await
+        .unwrap_or_else(|e| panic!("click `{what}`: {e}"));
+}
+
 /// The text input labelled `label` (by `<label for>`, a wrapping `<label>` or `aria-label`).
 pub async fn input_labelled(client: &Client, label: &str) -> Element {
     let xpath = format!(
@@ -213,15 +242,7 @@ pub async fn sign_in(client: &Client, base: &str, login: Login) {
         .send_keys(login.password)
         .await
         .expect("type the password");
-    wait_xpath(
-        client,
-        "//button[normalize-space(.)='Sign in']",
-        Duration::from_secs(10),
-    )
-    .await
-    .click()
-    .await
-    .expect("click Sign in");
+    click_button(client, "Sign in", Duration::from_secs(10)).await;
 }
 
 /// The page's current path.

@@ -15,8 +15,8 @@ use std::time::{Duration, Instant};
 use flare_poc::Poc;
 
 pub use browser::{
-    current_path, input_labelled, screenshot, sign_in, wait_css, wait_path, wait_xpath,
-    with_browser,
+    click_button, click_css, click_nav_link, click_xpath, current_path, input_labelled, screenshot,
+    sign_in, wait_css, wait_path, wait_xpath, with_browser,
 };
 pub use relay::Relay;
 pub use wire::{
