@@ -3,6 +3,7 @@
 pub mod abort_dialog;
 pub mod app_header;
 pub mod card;
+pub mod confirm_dialog;
 pub mod connection_indicator;
 pub mod copy_buttons;
 pub mod delete_dialog;

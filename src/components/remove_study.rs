@@ -1,11 +1,9 @@
-//! Removing a study: only after its name is typed; the server refuses while it has jobs.
+//! Removing a study: only after its name is typed (the confirmation dialogs' typed-answer field,
+//! in place on the page); the server refuses while it has jobs.
 
 use leptos::prelude::*;
 
-/// True when `typed` confirms removing `study`.
-pub fn confirms(typed: &str, study: &str) -> bool {
-    !study.is_empty() && typed.trim() == study
-}
+use crate::components::confirm_dialog::{TypedAnswer, typed_confirms};
 
 /// The "Remove study" block; `on_remove` runs only once the name is typed.
 #[component]
@@ -19,7 +17,7 @@ pub fn RemoveStudy(
 ) -> impl IntoView {
     let typed = RwSignal::new(String::new());
     let name = study.clone();
-    let ok = Memo::new(move |_| confirms(&typed.get(), &name));
+    let ok = Memo::new(move |_| typed_confirms(&typed.get(), &[&name]));
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         if ok.get_untracked() && denied.get_untracked().is_none() && !busy.get_untracked() {
@@ -33,15 +31,12 @@ pub fn RemoveStudy(
                 " deletes it from the registry. NVFlare refuses while the study still has jobs."
             </p>
             <div class="field">
-                <label for="remove-study-confirm">"Type the study name to confirm"</label>
-                <input
+                <TypedAnswer
                     id="remove-study-confirm"
-                    autocomplete="off"
-                    spellcheck="false"
-                    aria-describedby="remove-study-reason"
-                    disabled=move || denied.read().is_some()
-                    prop:value=move || typed.get()
-                    on:input=move |ev| typed.set(event_target_value(&ev))
+                    label="Type the study name to confirm"
+                    answer=typed
+                    describedby="remove-study-reason"
+                    disabled=Signal::derive(move || denied.read().is_some())
                 />
             </div>
             <button
