@@ -7,8 +7,8 @@ use std::time::Duration;
 use fantoccini::Locator;
 use flare_e2e::{
     Deadline, OPERATOR, Relay, VIEWER, click_xpath, command, current_path, next_frame, open_ws,
-    poc, screenshot, session_cookie, sign_in, submit_hello_numpy, wait_css, wait_path,
-    with_browser,
+    poc, screenshot, session_cookie, sign_in, sign_in_to_overview, submit_hello_numpy, wait_css,
+    wait_path, with_browser,
 };
 use flare_model::{FlareError, Reply, Role, ServerFrame};
 use serde_json::json;
@@ -102,8 +102,7 @@ async fn job_submitted_by_python_appears_live_finishes_and_has_a_detail_page() {
     let relay = Relay::start("jobs", poc).await;
     let base = relay.base.clone();
     with_browser("jobs", |client| async move {
-        sign_in(&client, &base, OPERATOR).await;
-        wait_css(&client, ".site[data-site]", PAGE_LIMIT).await;
+        sign_in_to_overview(&client, &base, OPERATOR, PAGE_LIMIT).await;
         // In-app navigation to the jobs page (no page load).
         click_xpath(
             &client,

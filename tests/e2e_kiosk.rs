@@ -9,11 +9,11 @@ use std::time::Duration;
 
 use fantoccini::{Client, Locator};
 use flare_e2e::{
-    Deadline, OPERATOR, Relay, WsStream, click_css, click_nav_link, command, command_ok,
-    command_when_connected, current_path, open_ws, poc, post_for_session, screenshot,
-    session_cookie, sign_in, submit_hello_numpy, wait_css, wait_path, wait_xpath, with_browser,
+    Deadline, OPERATOR, Relay, click_css, click_nav_link, command, command_when_connected,
+    current_path, open_ws, poc, post_for_session, screenshot, session_cookie, sign_in_to_overview,
+    submit_hello_numpy, wait_css, wait_job_finished, wait_path, wait_xpath, with_browser,
 };
-use flare_model::{FlareError, Reply, ServerFrame};
+use flare_model::{FlareError, ServerFrame};
 use flare_poc::Poc;
 use futures_util::StreamExt;
 use serde_json::{Value, json};
@@ -89,23 +89,6 @@ async fn kiosk_login(relay: &Relay, secret: &str) -> (u16, Option<String>) {
     post_for_session(relay, "/api/kiosk-login", json!({"token": secret})).await
 }
 
-/// Polls the job's status over the relay's socket until it is FINISHED.
-async fn wait_finished(ws: &mut WsStream, job_id: &str) -> String {
-    let deadline = Deadline::new("the job to finish", JOB_LIMIT);
-    let mut id = 1000;
-    loop {
-        id += 1;
-        let status = match command_ok(ws, id, json!({"get_job_status": {"job_id": job_id}})).await {
-            Reply::JobStatus(s) => s,
-            other => panic!("get_job_status answered {other:?}"),
-        };
-        if status.starts_with("FINISHED") {
-            return status;
-        }
-        deadline.tick(status).await;
-    }
-}
-
 /// Whether an element matches `css` right now.
 async fn present(client: &Client, css: &str) -> bool {
     client.find(Locator::Css(css)).await.is_ok()
@@ -152,8 +135,7 @@ async fn kiosk_link_from_the_screens_page_shows_the_wall_in_a_second_browser_wit
     let out = url.clone();
     let b = base.clone();
     with_browser("kiosk-operator", |client| async move {
-        sign_in(&client, &b, OPERATOR).await;
-        wait_css(&client, ".site[data-site]", PAGE_LIMIT).await;
+        sign_in_to_overview(&client, &b, OPERATOR, PAGE_LIMIT).await;
         click_nav_link(&client, "Screens", PAGE_LIMIT).await;
         wait_path(&client, "/kiosk-tokens", PAGE_LIMIT).await;
         wait_css(&client, "#kiosk-label", PAGE_LIMIT)
@@ -223,7 +205,10 @@ async fn kiosk_link_from_the_screens_page_shows_the_wall_in_a_second_browser_wit
     let mut ws = open_ws(&relay, Some(&cookie), &relay.base)
         .await
         .expect("operator socket");
-    assert_eq!(wait_finished(&mut ws, &job_id).await, COMPLETED);
+    assert_eq!(
+        wait_job_finished(&mut ws, &job_id, JOB_LIMIT).await,
+        COMPLETED
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -265,7 +250,7 @@ async fn forged_abort_over_a_kiosk_socket_is_refused_and_the_job_completes() {
         .await
         .expect("operator socket");
     assert_eq!(
-        wait_finished(&mut ws, &job_id).await,
+        wait_job_finished(&mut ws, &job_id, JOB_LIMIT).await,
         COMPLETED,
         "the job after a forged kiosk abort"
     );

@@ -10,10 +10,10 @@ use std::time::Duration;
 
 use fantoccini::{Client, Locator};
 use flare_e2e::{
-    ADMIN, Deadline, LEAD, OPERATOR, ORG_ADMIN, Relay, WsStream, click_button, click_css,
-    click_nav_link, click_xpath, command_ok, command_when_connected, current_path, input_labelled,
-    open_ws, open_ws_study, poc, screenshot, session_cookie, sign_in, submit_hello_numpy, wait_css,
-    wait_path, wait_xpath, with_browser,
+    ADMIN, Deadline, LEAD, OPERATOR, ORG_ADMIN, Relay, click_button, click_css, click_nav_link,
+    click_xpath, command_ok, command_when_connected, current_path, input_labelled, open_ws,
+    open_ws_study, poc, screenshot, session_cookie, sign_in_to_overview, submit_hello_numpy,
+    submit_hello_numpy_into, wait_css, wait_job_finished, wait_path, wait_xpath, with_browser,
 };
 use flare_model::Reply;
 use flare_poc::Poc;
@@ -214,31 +214,6 @@ fn set(items: &[&str]) -> BTreeSet<String> {
     items.iter().map(|s| (*s).to_owned()).collect()
 }
 
-/// Submits hello-numpy into `study` as the project admin (a user of every study it registered).
-async fn submit_into(poc: &'static Poc, study: &str, rounds: u32, sleep: f64) -> String {
-    let study = study.to_owned();
-    tokio::task::spawn_blocking(move || poc.submit_hello_numpy_with(ADMIN, &study, rounds, sleep))
-        .await
-        .expect("submit hello-numpy")
-}
-
-/// Polls the job's status in `study` over the relay's socket until it is FINISHED.
-async fn wait_finished(ws: &mut WsStream, job_id: &str) -> String {
-    let deadline = Deadline::new("the job to finish", JOB_LIMIT);
-    let mut id = 1000;
-    loop {
-        id += 1;
-        let status = match command_ok(ws, id, json!({"get_job_status": {"job_id": job_id}})).await {
-            Reply::JobStatus(s) => s,
-            other => panic!("get_job_status answered {other:?}"),
-        };
-        if status.starts_with("FINISHED") {
-            return status;
-        }
-        deadline.tick(status).await;
-    }
-}
-
 /// Opens the new-study form, types `name` and picks site-1.
 async fn start_new_study(client: &Client, base: &str, name: &str) {
     client
@@ -271,8 +246,7 @@ async fn project_admin_creates_a_study_adds_a_site_and_a_user_and_nvflare_agrees
     let seen = page_view.clone();
     let name = study.clone();
     with_browser("study-create", |client| async move {
-        sign_in(&client, &base, OPERATOR).await;
-        wait_css(&client, ".site[data-site]", PAGE_LIMIT).await;
+        sign_in_to_overview(&client, &base, OPERATOR, PAGE_LIMIT).await;
         // The Studies page is reachable from the navigation.
         click_nav_link(&client, "Studies", PAGE_LIMIT).await;
         wait_path(&client, "/studies", PAGE_LIMIT).await;
@@ -388,8 +362,7 @@ async fn org_admin_create_form_offers_only_its_orgs_sites() {
     assert!(!identity.org.is_empty(), "list_studies names no org");
     let base = relay.base.clone();
     with_browser("study-org-admin", |client| async move {
-        sign_in(&client, &base, ORG_ADMIN.login).await;
-        wait_css(&client, ".site[data-site]", PAGE_LIMIT).await;
+        sign_in_to_overview(&client, &base, ORG_ADMIN.login, PAGE_LIMIT).await;
         client
             .goto(&format!("{base}/studies/new"))
             .await
@@ -434,8 +407,7 @@ async fn malformed_study_name_is_caught_in_the_form_without_a_request() {
     const BAD: &str = "Bad Name!";
     let audit_before = relay.audit_text();
     with_browser("study-bad-name", |client| async move {
-        sign_in(&client, &base, OPERATOR).await;
-        wait_css(&client, ".site[data-site]", PAGE_LIMIT).await;
+        sign_in_to_overview(&client, &base, OPERATOR, PAGE_LIMIT).await;
         // A valid site pick, so the name is the only problem.
         start_new_study(&client, &base, BAD).await;
         if let Ok(org) = client
@@ -524,15 +496,14 @@ async fn job_in_a_study_is_listed_there_not_in_default_and_blocks_removing_the_s
     );
     // One job in the study (kept running a while) and one in default as the control.
     let (study_job, default_job) = tokio::join!(
-        submit_into(poc, &study, 2, 2.0),
+        submit_hello_numpy_into(poc, &study, 2, 2.0),
         submit_hello_numpy(poc, 1, 0.0)
     );
     let base = relay.base.clone();
     let name = study.clone();
     let (sj, dj) = (study_job.clone(), default_job.clone());
     with_browser("study-jobs", |client| async move {
-        sign_in(&client, &base, OPERATOR).await;
-        wait_css(&client, ".site[data-site]", PAGE_LIMIT).await;
+        sign_in_to_overview(&client, &base, OPERATOR, PAGE_LIMIT).await;
         // Switch studies with the header's switcher.
         let switcher = wait_css(&client, "select#study-switcher", PAGE_LIMIT).await;
         let deadline = Deadline::new("the study in the switcher", PAGE_LIMIT);
@@ -658,7 +629,7 @@ async fn job_in_a_study_is_listed_there_not_in_default_and_blocks_removing_the_s
     );
 
     // Clean up: once the job finished, delete it and remove the study.
-    wait_finished(&mut ws_study, &study_job).await;
+    wait_job_finished(&mut ws_study, &study_job, JOB_LIMIT).await;
     command_ok(
         &mut ws_study,
         4,

@@ -245,6 +245,12 @@ pub async fn sign_in(client: &Client, base: &str, login: Login) {
     click_button(client, "Sign in", Duration::from_secs(10)).await;
 }
 
+/// Signs in through the form and waits (up to `limit`) for the overview to show a site.
+pub async fn sign_in_to_overview(client: &Client, base: &str, login: Login, limit: Duration) {
+    sign_in(client, base, login).await;
+    wait_css(client, ".site[data-site]", limit).await;
+}
+
 /// The page's current path.
 pub async fn current_path(client: &Client) -> String {
     client

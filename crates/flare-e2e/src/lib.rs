@@ -16,12 +16,12 @@ use flare_poc::Poc;
 
 pub use browser::{
     click_button, click_css, click_nav_link, click_xpath, current_path, input_labelled, screenshot,
-    sign_in, wait_css, wait_path, wait_xpath, with_browser,
+    sign_in, sign_in_to_overview, wait_css, wait_path, wait_xpath, with_browser,
 };
 pub use relay::Relay;
 pub use wire::{
     WsStream, api_login, command, command_ok, command_when_connected, next_frame, open_ws,
-    open_ws_study, post_for_session, session_cookie,
+    open_ws_study, post_for_session, session_cookie, wait_job_finished,
 };
 
 /// The console user with the operator role, mapped to the POC's project admin kit.
@@ -191,8 +191,20 @@ pub async fn poc() -> &'static Poc {
 /// Submits jobs/hello-numpy through nvflare's own Python FLARE API into the default study, with
 /// `sleep_time` seconds per round per site; returns the job id.
 pub async fn submit_hello_numpy(poc: &'static Poc, num_rounds: u32, sleep_time: f64) -> String {
+    submit_hello_numpy_into(poc, "default", num_rounds, sleep_time).await
+}
+
+/// Like [`submit_hello_numpy`], into `study` as the project admin (a user of every study it
+/// registered).
+pub async fn submit_hello_numpy_into(
+    poc: &'static Poc,
+    study: &str,
+    num_rounds: u32,
+    sleep_time: f64,
+) -> String {
+    let study = study.to_owned();
     tokio::task::spawn_blocking(move || {
-        poc.submit_hello_numpy_with(ADMIN, "default", num_rounds, sleep_time)
+        poc.submit_hello_numpy_with(ADMIN, &study, num_rounds, sleep_time)
     })
     .await
     .expect("submit hello-numpy")

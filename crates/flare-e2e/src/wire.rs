@@ -150,3 +150,21 @@ pub async fn command_when_connected(ws: &mut WsStream, cmd: Value) -> Reply {
         }
     }
 }
+
+/// Polls the job's status over the relay's socket (up to `limit`) until it is FINISHED; returns
+/// that status.
+pub async fn wait_job_finished(ws: &mut WsStream, job_id: &str, limit: Duration) -> String {
+    let deadline = Deadline::new("the job to finish", limit);
+    let mut id = 1000;
+    loop {
+        id += 1;
+        let status = match command_ok(ws, id, json!({"get_job_status": {"job_id": job_id}})).await {
+            Reply::JobStatus(s) => s,
+            other => panic!("get_job_status answered {other:?}"),
+        };
+        if status.starts_with("FINISHED") {
+            return status;
+        }
+        deadline.tick(status).await;
+    }
+}
