@@ -7,7 +7,7 @@ use flare_model::{FlareError, ListJobsFilter, MutateCommand, ReadCommand, Reply,
 use flare_relay::fake::FakeSubmission;
 use reqwest::StatusCode;
 
-use super::support::{OPERATOR, TestRelay, VIEWER, job_zip};
+use super::support::{OPERATOR, Tab, TestRelay, VIEWER, job_zip};
 
 fn submit(upload_id: &str, token: Option<&str>) -> MutateCommand {
     MutateCommand::SubmitJob {
@@ -198,22 +198,31 @@ async fn the_job_library_lists_job_folders_and_submits_them() {
     }
 }
 
-#[tokio::test]
-async fn a_result_download_round_trips_as_one_zip() {
+/// A relay whose fake NVFlare has one finished job, `job-1`.
+async fn relay_with_a_finished_job() -> TestRelay {
     let relay = TestRelay::start().await;
     relay
         .fake
         .put_job("job-1", "hello-numpy", "FINISHED:COMPLETED");
-    // A viewer may download: it is a read.
-    let cookie = relay.login(VIEWER).await;
-    let mut tab = relay.tab_for(&cookie).await;
-    tab.command(
-        1,
-        ReadCommand::DownloadJobResult {
-            job_id: "job-1".into(),
-        },
-    )
-    .await;
+    relay
+}
+
+/// A download the relay prepared: its id, file name and size.
+struct Download {
+    id: String,
+    file_name: String,
+    size: u64,
+}
+
+impl Download {
+    fn path(&self) -> String {
+        format!("/api/download/{}", self.id)
+    }
+}
+
+/// Sends a download command as `id` and returns the prepared download it must answer.
+async fn prepare_download(tab: &mut Tab, id: u64, command: ReadCommand) -> Download {
+    tab.command(id, command).await;
     let ServerFrame::Ok {
         ok:
             Reply::Download {
@@ -222,28 +231,56 @@ async fn a_result_download_round_trips_as_one_zip() {
                 size,
             },
         ..
-    } = tab.reply(1).await
+    } = tab.reply(id).await
     else {
         panic!("expected a download");
     };
-    assert_eq!(file_name, "job-1.zip");
+    Download {
+        id: download_id,
+        file_name,
+        size,
+    }
+}
 
-    let response = reqwest::Client::new()
-        .get(relay.url(&format!("/api/download/{download_id}")))
-        .header("cookie", &cookie)
+fn result_of(job_id: &str) -> ReadCommand {
+    ReadCommand::DownloadJobResult {
+        job_id: job_id.into(),
+    }
+}
+
+/// `GET /api/download/<id>` with `cookie`.
+async fn fetch(relay: &TestRelay, download: &Download, cookie: &str) -> reqwest::Response {
+    reqwest::Client::new()
+        .get(relay.url(&download.path()))
+        .header("cookie", cookie)
         .send()
         .await
-        .expect("download");
+        .expect("download")
+}
+
+#[tokio::test]
+async fn a_result_download_round_trips_as_one_zip() {
+    let relay = relay_with_a_finished_job().await;
+    // A viewer may download: it is a read.
+    let cookie = relay.login(VIEWER).await;
+    let mut tab = relay.tab_for(&cookie).await;
+    let download = prepare_download(&mut tab, 1, result_of("job-1")).await;
+    assert_eq!(download.file_name, "job-1.zip");
+
+    let response = fetch(&relay, &download, &cookie).await;
     assert_eq!(response.status(), StatusCode::OK);
     let headers = response.headers().clone();
     assert_eq!(headers["content-type"], "application/zip");
-    assert_eq!(headers["content-length"], size.to_string().as_str());
+    assert_eq!(
+        headers["content-length"],
+        download.size.to_string().as_str()
+    );
     assert_eq!(
         headers["content-disposition"],
         "attachment; filename=\"job-1.zip\""
     );
     let bytes = response.bytes().await.expect("body");
-    assert_eq!(bytes.len() as u64, size);
+    assert_eq!(bytes.len() as u64, download.size);
 
     let mut archive = zip::ZipArchive::new(std::io::Cursor::new(bytes)).expect("a readable zip");
     let mut names: Vec<String> = archive
@@ -271,49 +308,22 @@ async fn a_result_download_round_trips_as_one_zip() {
     assert_eq!(log, "server log\n");
 
     // The same download can be fetched again until it expires (a retried browser download).
-    let again = reqwest::Client::new()
-        .get(relay.url(&format!("/api/download/{download_id}")))
-        .header("cookie", &cookie)
-        .send()
-        .await
-        .expect("download");
+    let again = fetch(&relay, &download, &cookie).await;
     assert_eq!(again.status(), StatusCode::OK);
 }
 
 #[tokio::test]
 async fn components_download_as_their_own_zip() {
-    let relay = TestRelay::start().await;
-    relay
-        .fake
-        .put_job("job-1", "hello-numpy", "FINISHED:COMPLETED");
+    let relay = relay_with_a_finished_job().await;
     let cookie = relay.login(OPERATOR).await;
     let mut tab = relay.tab_for(&cookie).await;
-    tab.command(
-        1,
-        ReadCommand::DownloadJobComponents {
-            job_id: "job-1".into(),
-        },
-    )
-    .await;
-    let ServerFrame::Ok {
-        ok:
-            Reply::Download {
-                download_id,
-                file_name,
-                ..
-            },
-        ..
-    } = tab.reply(1).await
-    else {
-        panic!("expected a download");
+    let components = ReadCommand::DownloadJobComponents {
+        job_id: "job-1".into(),
     };
-    assert_eq!(file_name, "job-1_components.zip");
-    let bytes = reqwest::Client::new()
-        .get(relay.url(&format!("/api/download/{download_id}")))
-        .header("cookie", &cookie)
-        .send()
+    let download = prepare_download(&mut tab, 1, components).await;
+    assert_eq!(download.file_name, "job-1_components.zip");
+    let bytes = fetch(&relay, &download, &cookie)
         .await
-        .expect("download")
         .bytes()
         .await
         .expect("body");
@@ -329,36 +339,14 @@ async fn components_download_as_their_own_zip() {
 
 #[tokio::test]
 async fn downloads_belong_to_their_login_and_bad_jobs_fail() {
-    let relay = TestRelay::start().await;
-    relay
-        .fake
-        .put_job("job-1", "hello-numpy", "FINISHED:COMPLETED");
+    let relay = relay_with_a_finished_job().await;
     let cookie = relay.login(OPERATOR).await;
     let mut tab = relay.tab_for(&cookie).await;
-    tab.command(
-        1,
-        ReadCommand::DownloadJobResult {
-            job_id: "job-1".into(),
-        },
-    )
-    .await;
-    let ServerFrame::Ok {
-        ok: Reply::Download { download_id, .. },
-        ..
-    } = tab.reply(1).await
-    else {
-        panic!("expected a download");
-    };
-    let url = relay.url(&format!("/api/download/{download_id}"));
+    let download = prepare_download(&mut tab, 1, result_of("job-1")).await;
 
     // Another login of the same user does not see it.
     let other = relay.login(OPERATOR).await;
-    let response = reqwest::Client::new()
-        .get(&url)
-        .header("cookie", &other)
-        .send()
-        .await
-        .expect("download");
+    let response = fetch(&relay, &download, &other).await;
     assert_eq!(response.status(), StatusCode::NOT_FOUND);
     let body: serde_json::Value = response.json().await.expect("json");
     assert!(
@@ -368,17 +356,13 @@ async fn downloads_belong_to_their_login_and_bad_jobs_fail() {
             .starts_with("no such download"),
         "{body}"
     );
-    let response = reqwest::get(&url).await.expect("download");
+    let response = reqwest::get(relay.url(&download.path()))
+        .await
+        .expect("download");
     assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
 
     // Unknown and malformed job ids.
-    tab.command(
-        2,
-        ReadCommand::DownloadJobResult {
-            job_id: "nope".into(),
-        },
-    )
-    .await;
+    tab.command(2, result_of("nope")).await;
     assert!(matches!(
         tab.reply(2).await,
         ServerFrame::Error {
@@ -386,13 +370,7 @@ async fn downloads_belong_to_their_login_and_bad_jobs_fail() {
             ..
         }
     ));
-    tab.command(
-        3,
-        ReadCommand::DownloadJobResult {
-            job_id: "../etc".into(),
-        },
-    )
-    .await;
+    tab.command(3, result_of("../etc")).await;
     assert!(bad_request(tab.reply(3).await).starts_with("invalid job id"));
 
     // Logging out deletes the login's downloads.
