@@ -12,7 +12,9 @@ use tokio::sync::OnceCell;
 #[path = "support/poc_session.rs"]
 mod support;
 
-use support::{ADMIN, assert_err, job_meta, login_to as login, poc, run, wait_status};
+use support::{
+    ADMIN, assert_err, expect_reply, job_meta, login_to as login, poc, run, wait_status,
+};
 
 async fn submit(num_rounds: u32, sleep_time: f64) -> String {
     let poc = poc().await;
@@ -70,19 +72,14 @@ async fn login_learns_a_supported_server_version_and_close_is_idempotent() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn get_system_info_shows_both_sites() {
     let s = login("default").await;
-    let Reply::SystemInfo(info) = run(&s, ReadCommand::GetSystemInfo).await.unwrap() else {
-        panic!("not system info");
-    };
+    let info = expect_reply!(&s, ReadCommand::GetSystemInfo, Reply::SystemInfo);
     let names: Vec<_> = info.client_info.iter().map(|c| c.name.as_str()).collect();
     assert!(
         names.contains(&"site-1") && names.contains(&"site-2"),
         "{names:?}"
     );
     assert!(info.server_info.start_time > 0.0);
-    let Reply::Clients(clients) = run(&s, ReadCommand::GetConnectedClientList).await.unwrap()
-    else {
-        panic!("not clients");
-    };
+    let clients = expect_reply!(&s, ReadCommand::GetConnectedClientList, Reply::Clients);
     assert_eq!(clients.len(), info.client_info.len());
     s.close().await;
 }
@@ -169,18 +166,15 @@ async fn list_jobs_applies_every_filter() {
     );
     assert!(none.is_empty());
 
-    let Reply::JobMetas(metas) = run(
+    let metas = expect_reply!(
         &s,
         list(ListJobsFilter {
             detailed: true,
             id_prefix: Some(first.clone()),
             ..Default::default()
         }),
-    )
-    .await
-    .unwrap() else {
-        panic!("detailed list_jobs is not JobMetas");
-    };
+        Reply::JobMetas
+    );
     assert_eq!(metas.len(), 1);
     assert_eq!(metas[0].job_id, first);
     assert!(metas[0].submitter_name.as_deref() == Some(ADMIN));
@@ -208,16 +202,13 @@ async fn get_job_meta_of_known_and_unknown_jobs() {
     assert_eq!(meta.job_id, id);
     assert_eq!(meta.name, "hello-numpy");
     assert_eq!(meta.study.as_deref(), Some("default"));
-    let Reply::JobStatus(status) = run(
+    let status = expect_reply!(
         &s,
         ReadCommand::GetJobStatus {
             job_id: id.to_owned(),
         },
-    )
-    .await
-    .unwrap() else {
-        panic!("not a job status");
-    };
+        Reply::JobStatus
+    );
     assert!(status.starts_with("FINISHED"), "{status}");
     assert_err!(
         job_meta(&s, "00000000-0000-4000-8000-000000000000").await,
@@ -229,9 +220,7 @@ async fn get_job_meta_of_known_and_unknown_jobs() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn list_studies_describes_the_caller() {
     let s = login("default").await;
-    let Reply::Studies(list) = run(&s, ReadCommand::ListStudies).await.unwrap() else {
-        panic!("not studies");
-    };
+    let list = expect_reply!(&s, ReadCommand::ListStudies, Reply::Studies);
     assert_eq!(list.identity.name, ADMIN);
     assert_eq!(list.identity.role, "project_admin");
     s.close().await;
@@ -240,17 +229,14 @@ async fn list_studies_describes_the_caller() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn report_version_covers_server_and_sites() {
     let s = login("default").await;
-    let Reply::SiteMap(map) = run(
+    let map = expect_reply!(
         &s,
         ReadCommand::ReportVersion {
             target_type: TargetType::All,
             targets: vec![],
         },
-    )
-    .await
-    .unwrap() else {
-        panic!("not a site map");
-    };
+        Reply::SiteMap
+    );
     for site in ["server", "site-1", "site-2"] {
         let v = map[site]["version"].as_str().unwrap_or_default();
         assert!(v.starts_with("2.9"), "{site}: {:?}", map[site]);
@@ -261,17 +247,14 @@ async fn report_version_covers_server_and_sites() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn check_status_client_lists_each_site() {
     let s = login("default").await;
-    let Reply::Status(meta) = run(
+    let meta = expect_reply!(
         &s,
         ReadCommand::CheckStatus {
             target_type: TargetType::Client,
             targets: vec![],
         },
-    )
-    .await
-    .unwrap() else {
-        panic!("not a status");
-    };
+        Reply::Status
+    );
     let names: Vec<_> = meta["client_status"]
         .as_array()
         .expect("client_status")
@@ -282,16 +265,13 @@ async fn check_status_client_lists_each_site() {
         names.contains(&"site-1") && names.contains(&"site-2"),
         "{meta}"
     );
-    let Reply::ClientJobStatus(rows) = run(
+    let rows = expect_reply!(
         &s,
         ReadCommand::GetClientJobStatus {
             client_names: vec!["site-1".to_owned()],
         },
-    )
-    .await
-    .unwrap() else {
-        panic!("not client job status");
-    };
+        Reply::ClientJobStatus
+    );
     assert!(
         rows.iter().all(|r| r.client_name == "site-1") && !rows.is_empty(),
         "{rows:?}"
@@ -302,28 +282,22 @@ async fn check_status_client_lists_each_site() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn site_reports_resources_and_env() {
     let s = login("default").await;
-    let Reply::SiteMap(res) = run(
+    let res = expect_reply!(
         &s,
         ReadCommand::ReportResources {
             target_type: TargetType::All,
             targets: vec![],
         },
-    )
-    .await
-    .unwrap() else {
-        panic!("not a site map");
-    };
+        Reply::SiteMap
+    );
     assert!(res.contains_key("server"), "{res:?}");
-    let Reply::Envs(envs) = run(
+    let envs = expect_reply!(
         &s,
         ReadCommand::GetClientEnv {
             client_names: vec![],
         },
-    )
-    .await
-    .unwrap() else {
-        panic!("not envs");
-    };
+        Reply::Envs
+    );
     assert_eq!(envs.len(), 2, "{envs:?}");
     s.close().await;
 }
@@ -380,7 +354,7 @@ async fn stats_and_errors_of_a_job_that_is_not_running_are_job_not_running() {
 async fn job_logs_of_a_finished_job_come_back_per_site() {
     let id = finished_job().await.to_owned();
     let s = login("default").await;
-    let Reply::Logs(logs) = run(
+    let logs = expect_reply!(
         &s,
         ReadCommand::GetJobLogs {
             job_id: id,
@@ -389,11 +363,8 @@ async fn job_logs_of_a_finished_job_come_back_per_site() {
             grep_pattern: None,
             log_file_name: None,
         },
-    )
-    .await
-    .unwrap() else {
-        panic!("not logs");
-    };
+        Reply::Logs
+    );
     let server = logs.logs.get("server").expect("server log");
     assert!(
         !server.is_empty() && server.lines().count() <= 5,
@@ -408,16 +379,13 @@ async fn clone_abort_and_delete_a_job() {
     let long = submit(100, 1.0).await;
     let s = login("default").await;
 
-    let Reply::Text(_) = run(
+    expect_reply!(
         &s,
         MutateCommand::AbortJob {
             job_id: long.clone(),
         },
-    )
-    .await
-    .unwrap() else {
-        panic!("abort_job is not text");
-    };
+        Reply::Text
+    );
     wait_status(&s, &long, |st| st == "FINISHED:ABORTED").await;
     let Reply::Deleted { job_id, .. } = run(
         &s,
@@ -432,16 +400,13 @@ async fn clone_abort_and_delete_a_job() {
     assert_eq!(job_id, long);
     assert_err!(job_meta(&s, &long).await, FlareError::JobNotFound { .. });
 
-    let Reply::JobId(clone) = run(
+    let clone = expect_reply!(
         &s,
         MutateCommand::CloneJob {
             job_id: finished.clone(),
         },
-    )
-    .await
-    .unwrap() else {
-        panic!("clone_job is not a job id");
-    };
+        Reply::JobId
+    );
     assert_ne!(clone, finished);
     assert_eq!(job_meta(&s, &clone).await.unwrap().name, "hello-numpy");
     run(
@@ -490,17 +455,14 @@ async fn one_session_serves_many_concurrent_commands() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn raw_do_command_returns_the_reply_document_and_unimplemented_commands_say_so() {
     let s = login("default").await;
-    let Reply::Raw(doc) = run(
+    let doc = expect_reply!(
         &s,
         MutateCommand::DoCommand {
             command: "check_status server".to_owned(),
             props: None,
         },
-    )
-    .await
-    .unwrap() else {
-        panic!("not raw");
-    };
+        Reply::Raw
+    );
     assert_eq!(doc["meta"]["status"], "ok");
     assert_err!(
         run(

@@ -19,7 +19,7 @@ use tokio::sync::OnceCell;
 #[path = "support/poc_session.rs"]
 mod support;
 
-use support::{ADMIN, assert_err, job_meta, login_to, poc, run, wait_status};
+use support::{ADMIN, assert_err, expect_reply, job_meta, login_to, poc, run, wait_status};
 
 async fn login() -> Session {
     login_to("default").await
@@ -43,6 +43,13 @@ fn hello_numpy_copy(parent: &Path, name: &str, num_rounds: u32, sleep_time: f64)
     }
     std::fs::write(&client, cfg.to_string()).unwrap();
     dest
+}
+
+/// Submits a [`hello_numpy_copy`] named `name` with the native client; returns the job id.
+async fn submit_copy(s: &Session, name: &str, num_rounds: u32, sleep_time: f64) -> String {
+    let tmp = tempfile::tempdir().unwrap();
+    let folder = hello_numpy_copy(tmp.path(), name, num_rounds, sleep_time);
+    s.submit_job(&folder, None).await.expect("submit_job")
 }
 
 fn copy_dir(src: &Path, dest: &Path) {
@@ -103,10 +110,8 @@ async fn abort_and_delete(s: &Session, job_id: &str) {
 async fn finished_job() -> &'static str {
     static JOB: OnceCell<String> = OnceCell::const_new();
     JOB.get_or_init(|| async {
-        let tmp = tempfile::tempdir().unwrap();
-        let folder = hello_numpy_copy(tmp.path(), "hello-numpy", 1, 0.0);
         let s = login().await;
-        let id = s.submit_job(&folder, None).await.expect("submit_job");
+        let id = submit_copy(&s, "hello-numpy", 1, 0.0).await;
         let meta = wait_status(&s, &id, |st| st.starts_with("FINISHED")).await;
         assert_eq!(meta.status, "FINISHED:COMPLETED", "a signed job runs");
         s.close().await;
@@ -139,10 +144,8 @@ async fn release_running_job(s: &Session, job_id: &str) {
 async fn running_job() -> &'static str {
     static JOB: OnceCell<String> = OnceCell::const_new();
     JOB.get_or_init(|| async {
-        let tmp = tempfile::tempdir().unwrap();
-        let folder = hello_numpy_copy(tmp.path(), "hello-numpy-long", 500, 1.0);
         let s = login().await;
-        let id = s.submit_job(&folder, None).await.expect("submit_job");
+        let id = submit_copy(&s, "hello-numpy-long", 500, 1.0).await;
         wait_status(&s, &id, |st| st == "RUNNING").await;
         // The workflow reports rounds once it has started its first one.
         let deadline = Instant::now() + Duration::from_secs(60);
@@ -266,16 +269,13 @@ async fn download_of_a_running_job_is_job_not_done_and_of_an_unknown_job_is_job_
 async fn job_components_are_listed_and_downloaded() {
     let id = finished_job().await;
     let s = login().await;
-    let Reply::Names(names) = run(
+    let names = expect_reply!(
         &s,
         ReadCommand::ListJobComponents {
             job_id: id.to_owned(),
         },
-    )
-    .await
-    .unwrap() else {
-        panic!("list_job_components is not names");
-    };
+        Reply::Names
+    );
     // A clean run without client log streaming stores no extra components.
     assert!(
         names
@@ -466,48 +466,39 @@ async fn a_running_job_reports_stats_errors_and_accepts_log_config_and_app_comma
     let id = running_job().await.to_owned();
     let s = login().await;
 
-    let Reply::SiteMap(stats) = run(
+    let stats = expect_reply!(
         &s,
         ReadCommand::ShowStats {
             job_id: id.clone(),
             target_type: TargetType::Server,
             targets: vec![],
         },
-    )
-    .await
-    .unwrap() else {
-        panic!("show_stats is not a site map");
-    };
+        Reply::SiteMap
+    );
     let sag = &stats["server"]["ScatterAndGather"];
     assert!(sag["current_round"].is_number(), "{stats:?}");
     assert_eq!(sag["num_rounds"], 500, "{stats:?}");
 
-    let Reply::SiteMap(client_stats) = run(
+    let client_stats = expect_reply!(
         &s,
         ReadCommand::ShowStats {
             job_id: id.clone(),
             target_type: TargetType::Client,
             targets: vec!["site-1".to_owned()],
         },
-    )
-    .await
-    .unwrap() else {
-        panic!("show_stats client is not a site map");
-    };
+        Reply::SiteMap
+    );
     assert!(client_stats.contains_key("site-1"), "{client_stats:?}");
 
-    let Reply::SiteMap(_) = run(
+    expect_reply!(
         &s,
         ReadCommand::ShowErrors {
             job_id: id.clone(),
             target_type: TargetType::All,
             targets: vec![],
         },
-    )
-    .await
-    .unwrap() else {
-        panic!("show_errors is not a site map");
-    };
+        Reply::SiteMap
+    );
     assert_eq!(
         run(&s, MutateCommand::ResetErrors { job_id: id.clone() })
             .await
@@ -583,22 +574,17 @@ async fn a_running_job_reports_stats_errors_and_accepts_log_config_and_app_comma
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn wait_for_job_returns_the_final_meta_and_log_config_needs_a_running_job() {
-    let tmp = tempfile::tempdir().unwrap();
-    let folder = hello_numpy_copy(tmp.path(), "hello-numpy", 1, 0.0);
     let s = login().await;
-    let id = s.submit_job(&folder, None).await.unwrap();
-    let Reply::JobMeta(meta) = run(
+    let id = submit_copy(&s, "hello-numpy", 1, 0.0).await;
+    let meta = expect_reply!(
         &s,
         ReadCommand::WaitForJob {
             job_id: id.clone(),
             timeout: 180.0,
             poll_interval: 0.5,
         },
-    )
-    .await
-    .unwrap() else {
-        panic!("wait_for_job is not a job meta");
-    };
+        Reply::JobMeta
+    );
     assert_eq!(meta.job_id, id);
     assert!(meta.status.starts_with("FINISHED"), "{}", meta.status);
     let Reply::Monitor { code, .. } = run(
@@ -756,12 +742,7 @@ async fn the_upload_dir_lists_job_folders_and_submit_job_resolves_bare_names_the
     let name = format!("hj-{}", uuid_like());
     let folder = hello_numpy_copy(kit.upload_dir(), &name, 200, 1.0);
     let s = Session::login(&kit, "default").await.unwrap();
-    let Reply::Names(names) = run(&s, ReadCommand::GetAvailableAppsToUpload)
-        .await
-        .unwrap()
-    else {
-        panic!("not names");
-    };
+    let names = expect_reply!(&s, ReadCommand::GetAvailableAppsToUpload, Reply::Names);
     assert!(names.contains(&name), "{names:?}");
     let id = s.submit_job(Path::new(&name), None).await;
     std::fs::remove_dir_all(&folder).unwrap();

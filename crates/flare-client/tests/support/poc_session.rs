@@ -66,3 +66,15 @@ macro_rules! assert_err {
     }};
 }
 pub(crate) use assert_err;
+
+/// Runs `command` in session `s`, which must succeed with a `variant(value)` reply; evaluates to
+/// `value`.
+macro_rules! expect_reply {
+    ($s:expr, $command:expr, $variant:path) => {
+        match crate::support::run($s, $command).await {
+            Ok($variant(value)) => value,
+            other => panic!("expected {}, got {other:?}", stringify!($variant)),
+        }
+    };
+}
+pub(crate) use expect_reply;
