@@ -164,6 +164,15 @@ struct AbortOnDrop {
     job_id: String,
 }
 
+impl AbortOnDrop {
+    fn new(poc: &'static Poc, job_id: &str) -> AbortOnDrop {
+        AbortOnDrop {
+            poc,
+            job_id: job_id.to_owned(),
+        }
+    }
+}
+
 impl Drop for AbortOnDrop {
     fn drop(&mut self) {
         const CODE: &str = r#"
@@ -398,10 +407,7 @@ async fn zip_uploaded_on_the_submit_page_runs_with_live_rounds_and_completes_on_
             .expect("click Upload and submit");
 
         let job_id = wait_job_path(&client, None).await;
-        let _abort = AbortOnDrop {
-            poc,
-            job_id: job_id.clone(),
-        };
+        let _abort = AbortOnDrop::new(poc, &job_id);
         let uploads = recorded_progress(&client, "upload-progress").await;
         assert!(!uploads.is_empty(), "#upload-progress never appeared");
 
@@ -533,10 +539,7 @@ async fn clone_from_the_job_page_opens_the_new_job() {
             .await
             .expect("click Clone");
         let new_id = wait_job_path(&client, Some(&job_id)).await;
-        let _abort = AbortOnDrop {
-            poc,
-            job_id: new_id.clone(),
-        };
+        let _abort = AbortOnDrop::new(poc, &new_id);
         assert_ne!(new_id, job_id);
         let meta = wait_css(&client, "dl#job-meta", PAGE_LIMIT).await;
         let deadline = Deadline::new("the clone's meta on its page", PAGE_LIMIT);
@@ -558,10 +561,7 @@ async fn abort_confirmed_in_the_dialog_ends_the_job_aborted_on_screen() {
     let poc = poc().await;
     let relay = Relay::start("abort", poc).await;
     let job_id = submit_hello_numpy(poc, 200, 1.0).await;
-    let _abort = AbortOnDrop {
-        poc,
-        job_id: job_id.clone(),
-    };
+    let _abort = AbortOnDrop::new(poc, &job_id);
     let base = relay.base.clone();
     with_browser("jobs-abort", |client| async move {
         sign_in_operator(&client, &base).await;
@@ -766,10 +766,7 @@ async fn submit_retried_with_the_same_token_makes_one_job() {
         other => panic!("submit_job: {other:?}"),
     };
     let first = job_id(command(&mut ws, 1, submit.clone()).await);
-    let _abort = AbortOnDrop {
-        poc,
-        job_id: first.clone(),
-    };
+    let _abort = AbortOnDrop::new(poc, &first);
     // The retry a dropped connection would cause.
     let second = job_id(command(&mut ws, 2, submit).await);
     assert_eq!(first, second, "a retried submission made a second job");
@@ -788,10 +785,7 @@ async fn logs_of_a_running_job_tail_live_and_filter() {
     let poc = poc().await;
     let relay = Relay::start("logs", poc).await;
     let job_id = submit_hello_numpy(poc, 200, 1.0).await;
-    let _abort = AbortOnDrop {
-        poc,
-        job_id: job_id.clone(),
-    };
+    let _abort = AbortOnDrop::new(poc, &job_id);
     let base = relay.base.clone();
     with_browser("jobs-logs", |client| async move {
         sign_in_operator(&client, &base).await;
@@ -909,7 +903,7 @@ async fn library_job_submitted_from_the_submit_page_opens_its_job() {
         .await
         .expect("click Submit hello-numpy");
         let job_id = wait_job_path(&client, None).await;
-        let _abort = AbortOnDrop { poc, job_id };
+        let _abort = AbortOnDrop::new(poc, &job_id);
         assert_not_reloaded(&client).await;
         screenshot(&client, "jobs-library").await;
     })
