@@ -138,6 +138,11 @@ impl LoginSession {
         self.ended.subscribe()
     }
 
+    /// True for an operator's own login; a kiosk login is always a viewer.
+    pub fn is_operator(&self) -> bool {
+        self.user.role == Role::Operator && self.kiosk.is_none()
+    }
+
     /// The body `/api/login` and `/api/session` answer with, given the relay's upload limit.
     pub fn body(&self, max_upload_bytes: u64) -> SessionInfo {
         SessionInfo {

@@ -4,43 +4,35 @@
 
 use axum::body::Body;
 use axum::extract::{Path, State};
+use axum::http::StatusCode;
 use axum::http::header::{CONTENT_DISPOSITION, CONTENT_LENGTH, CONTENT_TYPE};
-use axum::http::{HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::response::IntoResponse;
 use futures_util::StreamExt;
 use tokio_util::io::ReaderStream;
 
-use crate::origin;
-use crate::routes::error;
+use crate::routes::{ApiError, Login, OriginChecked};
 use crate::state::AppState;
 
 pub async fn handler(
     State(state): State<AppState>,
     Path(id): Path<String>,
-    headers: HeaderMap,
-) -> Response {
-    let Some(login) = state.sessions.from_headers(&headers) else {
-        return error(StatusCode::UNAUTHORIZED, "not logged in");
-    };
-    if let Err(e) = origin::check_if_present(&headers, &state.origins) {
-        return error(StatusCode::FORBIDDEN, &e.to_string());
-    }
+    Login(login): Login,
+    _: OriginChecked,
+) -> Result<impl IntoResponse, ApiError> {
     let not_found = || {
-        error(
+        ApiError::new(
             StatusCode::NOT_FOUND,
             "no such download: it expired or belongs to another login; download the job again",
         )
     };
-    let Some(download) = state.transfers.download(&login.id, &id) else {
-        return not_found();
-    };
-    let file = match tokio::fs::File::open(&download.path).await {
-        Ok(file) => file,
-        Err(e) => {
-            tracing::warn!("cannot open download {}: {e}", download.path.display());
-            return not_found();
-        }
-    };
+    let download = state
+        .transfers
+        .download(&login.id, &id)
+        .ok_or_else(not_found)?;
+    let file = tokio::fs::File::open(&download.path).await.map_err(|e| {
+        tracing::warn!("cannot open download {}: {e}", download.path.display());
+        not_found()
+    })?;
     tracing::info!(
         target: "audit", user = %login.user.name, file = %download.file_name,
         size = download.size, "download"
@@ -51,7 +43,7 @@ pub async fn handler(
         let _ = &keep;
         chunk
     });
-    (
+    Ok((
         [
             (CONTENT_TYPE, "application/zip".to_owned()),
             (CONTENT_LENGTH, download.size.to_string()),
@@ -61,6 +53,5 @@ pub async fn handler(
             ),
         ],
         Body::from_stream(stream),
-    )
-        .into_response()
+    ))
 }

@@ -1,47 +1,39 @@
 //! `POST /api/kiosk-login` `{"token": "<secret>"}`: starts a viewer session for a kiosk token's
 //! identity and study, with the normal session cookie. Rate-limited like `/api/login`.
 
-use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::Json;
-use axum::body::Bytes;
-use axum::extract::{ConnectInfo, State};
+use axum::extract::State;
+use axum::http::StatusCode;
 use axum::http::header::SET_COOKIE;
-use axum::http::{HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::response::IntoResponse;
 use flare_model::{KioskLoginRequest, Role};
 
 use crate::auth::{User, set_cookie};
-use crate::routes::error;
-use crate::routes::login;
+use crate::routes::{ApiError, Checked, JsonBody, LoginGate};
 use crate::state::AppState;
 
 /// The one answer for an unknown, expired or revoked token.
 pub const INVALID_KIOSK_LINK: &str =
     "this kiosk link is no longer valid: ask an operator for a new one";
 
+impl JsonBody for KioskLoginRequest {
+    const SHAPE: &'static str = "a kiosk login is a JSON object {\"token\": ...}";
+}
+
+fn invalid_link() -> ApiError {
+    ApiError::new(StatusCode::UNAUTHORIZED, INVALID_KIOSK_LINK)
+}
+
 pub async fn handler(
     State(state): State<AppState>,
-    ConnectInfo(client): ConnectInfo<SocketAddr>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    if let Some(refusal) = login::refusal(&state, client, &headers) {
-        return refusal;
-    }
-    let request: KioskLoginRequest = match serde_json::from_slice(&body) {
-        Ok(request) => request,
-        Err(e) => {
-            return error(
-                StatusCode::BAD_REQUEST,
-                &format!("a kiosk login is a JSON object {{\"token\": ...}}: {e}"),
-            );
-        }
-    };
+    Checked { check, body }: Checked<LoginGate, KioskLoginRequest>,
+) -> Result<impl IntoResponse, ApiError> {
+    let (client, request) = (check.client, body);
     let Some(token) = state.kiosk.check(&request.token) else {
         tracing::info!(target: "audit", client = %client.ip(), "kiosk login refused");
-        return error(StatusCode::UNAUTHORIZED, INVALID_KIOSK_LINK);
+        return Err(invalid_link());
     };
     // The kit of the identity: the creator's when still configured with it, else any user's.
     let kit = state
@@ -55,7 +47,7 @@ pub async fn handler(
             token = %token.id, identity = %token.identity,
             "kiosk login refused: no configured user has the token's identity any more"
         );
-        return error(StatusCode::UNAUTHORIZED, INVALID_KIOSK_LINK);
+        return Err(invalid_link());
     };
     let user = Arc::new(User::new(
         format!("kiosk:{}", token.label),
@@ -65,17 +57,18 @@ pub async fn handler(
         token.study.clone(),
         String::new(),
     ));
-    let (cookie_token, session) = match state.sessions.create_kiosk(user, token.clone()) {
-        Ok(created) => created,
-        Err(e) => {
-            tracing::error!("cannot draw a session token: {e}");
-            return error(StatusCode::INTERNAL_SERVER_ERROR, "cannot start a session");
-        }
-    };
+    let (cookie_token, session) =
+        state
+            .sessions
+            .create_kiosk(user, token.clone())
+            .map_err(|e| {
+                tracing::error!("cannot draw a session token: {e}");
+                ApiError::internal("cannot start a session")
+            })?;
     // A revocation between the check and the new session: the revocation may have missed it.
     if state.kiosk.check(&request.token).is_none() {
         state.sessions.remove(&cookie_token);
-        return error(StatusCode::UNAUTHORIZED, INVALID_KIOSK_LINK);
+        return Err(invalid_link());
     }
     tracing::info!(
         target: "audit", user = %session.user.name, kiosk_token = %token.id,
@@ -85,9 +78,8 @@ pub async fn handler(
         .expires_at
         .saturating_duration_since(tokio::time::Instant::now());
     let cookie = set_cookie(&cookie_token, state.secure_cookies, lifetime);
-    (
+    Ok((
         [(SET_COOKIE, cookie)],
         Json(session.body(state.transfers.max_upload_bytes)),
-    )
-        .into_response()
+    ))
 }

@@ -3,23 +3,18 @@
 
 use axum::Json;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::http::StatusCode;
 use flare_model::KioskTokenRevoked;
 
-use crate::routes::error;
-use crate::routes::kiosk_tokens::{audit, operator};
+use crate::routes::kiosk_tokens::audit;
+use crate::routes::{ApiError, Operator, OriginRequired};
 use crate::state::AppState;
 
 pub async fn revoke(
     State(state): State<AppState>,
     Path(id): Path<String>,
-    headers: HeaderMap,
-) -> Response {
-    let login = match operator(&state, &headers, true) {
-        Ok(login) => login,
-        Err((status, message)) => return error(status, &message),
-    };
+    Operator(login, _): Operator<OriginRequired>,
+) -> Result<Json<KioskTokenRevoked>, ApiError> {
     match state.kiosk.revoke(&login.user.identity, &id) {
         Ok(Some(token)) => {
             let sessions = state.sessions.revoke_kiosk(&token.id);
@@ -30,27 +25,25 @@ pub async fn revoke(
                 &token.study,
                 &format!("{} ({})", token.id, token.label),
             );
-            Json(KioskTokenRevoked {
+            Ok(Json(KioskTokenRevoked {
                 ok: true,
                 sessions_ended: sessions,
-            })
-            .into_response()
+            }))
         }
-        Ok(None) => error(
+        Ok(None) => Err(ApiError::new(
             StatusCode::NOT_FOUND,
-            &format!(
+            format!(
                 "no such kiosk token: {}",
                 id.chars().take(64).collect::<String>()
             ),
-        ),
+        )),
         Err(e) => {
             tracing::error!("cannot revoke a kiosk token: {e}");
             // The token is gone from memory even if the file could not be written: end its logins.
             state.sessions.revoke_kiosk(&id);
-            error(
-                StatusCode::INTERNAL_SERVER_ERROR,
+            Err(ApiError::internal(
                 "the token is revoked until the relay restarts, but the tokens file could not be written",
-            )
+            ))
         }
     }
 }

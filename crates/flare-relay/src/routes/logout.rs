@@ -2,20 +2,20 @@
 
 use axum::Json;
 use axum::extract::State;
+use axum::http::HeaderMap;
 use axum::http::header::SET_COOKIE;
-use axum::http::{HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::response::IntoResponse;
 use flare_model::Done;
 
 use crate::auth::{clear_cookie, session_cookie};
-use crate::origin;
-use crate::routes::error;
+use crate::routes::OriginChecked;
 use crate::state::AppState;
 
-pub async fn handler(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    if let Err(e) = origin::check_if_present(&headers, &state.origins) {
-        return error(StatusCode::FORBIDDEN, &e.to_string());
-    }
+pub async fn handler(
+    State(state): State<AppState>,
+    _: OriginChecked,
+    headers: HeaderMap,
+) -> impl IntoResponse {
     if let Some(token) = session_cookie(&headers) {
         if let Some(session) = state.sessions.get(&token) {
             tracing::info!(target: "audit", user = %session.user.name, "logout");
@@ -27,5 +27,4 @@ pub async fn handler(State(state): State<AppState>, headers: HeaderMap) -> Respo
         [(SET_COOKIE, clear_cookie(state.secure_cookies))],
         Json(Done { ok: true }),
     )
-        .into_response()
 }

@@ -2,15 +2,11 @@
 
 use axum::Json;
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Response};
+use flare_model::SessionInfo;
 
-use crate::routes::error;
+use crate::routes::Login;
 use crate::state::AppState;
 
-pub async fn handler(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    match state.sessions.from_headers(&headers) {
-        Some(session) => Json(session.body(state.transfers.max_upload_bytes)).into_response(),
-        None => error(StatusCode::UNAUTHORIZED, "not logged in"),
-    }
+pub async fn handler(State(state): State<AppState>, Login(login): Login) -> Json<SessionInfo> {
+    Json(login.body(state.transfers.max_upload_bytes))
 }

@@ -12,8 +12,7 @@ use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
 use axum::http::header::{CONTENT_LENGTH, CONTENT_TYPE};
 use axum::http::{HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Response};
-use flare_model::{Role, Uploaded};
+use flare_model::Uploaded;
 use futures_util::StreamExt;
 use serde::Deserialize;
 use tokio::io::AsyncWriteExt;
@@ -22,8 +21,7 @@ use tokio_util::io::ReaderStream;
 use crate::audit::AuditRecord;
 use crate::auth::LoginSession;
 use crate::hub::now_ms;
-use crate::origin;
-use crate::routes::error;
+use crate::routes::{ApiError, Login, OriginRequired};
 use crate::state::AppState;
 use crate::upload::{self, UploadError};
 
@@ -43,70 +41,47 @@ enum Kind {
     Multipart { boundary: String },
 }
 
+/// An upload that passed every check on the request's head.
+struct Admitted {
+    login: std::sync::Arc<LoginSession>,
+    params: UploadParams,
+    kind: Kind,
+}
+
+/// The login and `Origin` are taken as `Result`s: every refusal, theirs included, reads a bounded
+/// rest of the body first (see [`drained`]).
 pub async fn handler(
     State(state): State<AppState>,
     params: Result<Query<UploadParams>, QueryRejection>,
+    login: Result<Login, ApiError>,
+    origin: Result<OriginRequired, ApiError>,
     headers: HeaderMap,
     body: Body,
-) -> Response {
+) -> Result<Json<Uploaded>, ApiError> {
     let mut stream = body.into_data_stream();
-    let Some(login) = state.sessions.from_headers(&headers) else {
-        return refuse(&mut stream, StatusCode::UNAUTHORIZED, "not logged in").await;
-    };
-    if let Err(e) = origin::check_required(&headers, &state.origins) {
-        return refuse(&mut stream, StatusCode::FORBIDDEN, &e.to_string()).await;
-    }
-    if login.user.role != Role::Operator {
-        let message = "viewers cannot upload jobs: log in as an operator to upload and submit";
-        audit(&state, &login, "refused", Some(message));
-        return refuse(&mut stream, StatusCode::FORBIDDEN, message).await;
-    }
-    let Ok(Query(params)) = params else {
-        return refuse(
-            &mut stream,
-            StatusCode::BAD_REQUEST,
-            "bad query: the only parameter is name=<job name>",
-        )
-        .await;
+    let Admitted {
+        login,
+        params,
+        kind,
+    } = match admit(&state, login, origin, params, &headers) {
+        Ok(admitted) => admitted,
+        Err(e) => return Err(drained(&mut stream, e).await),
     };
     let transfers = &state.transfers;
-    let cap = transfers.max_upload_bytes;
-    let declared = headers
-        .get(CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok());
-    if declared.is_some_and(|n| n > cap) {
-        return refuse(&mut stream, StatusCode::PAYLOAD_TOO_LARGE, &too_large(cap)).await;
-    }
-    if !transfers.has_room_for_upload(&login.id) {
-        let message = format!(
-            "this login already keeps {} uploads: submit them or wait until they expire",
-            transfers.max_uploads_per_session()
-        );
-        return refuse(&mut stream, StatusCode::TOO_MANY_REQUESTS, &message).await;
-    }
-    let kind = match content_kind(&headers) {
-        Ok(kind) => kind,
-        Err(message) => {
-            return refuse(&mut stream, StatusCode::UNSUPPORTED_MEDIA_TYPE, &message).await;
-        }
-    };
     let dir = match transfers.temp_dir("flare-upload-") {
         Ok(dir) => dir,
         Err(e) => {
             tracing::error!("cannot create an upload folder: {e}");
             let message = "cannot store the upload: the relay cannot create a temporary folder";
-            return refuse(&mut stream, StatusCode::INTERNAL_SERVER_ERROR, message).await;
+            return Err(drained(&mut stream, ApiError::internal(message)).await);
         }
     };
     let body_path = dir.path().join("body");
-    if let Err(e) = save_body(&mut stream, &body_path, cap).await {
-        return match e {
-            UploadError::TooLarge(message) => {
-                refuse(&mut stream, StatusCode::PAYLOAD_TOO_LARGE, &message).await
-            }
-            other => upload_error(other),
-        };
+    if let Err(e) = save_body(&mut stream, &body_path, transfers.max_upload_bytes).await {
+        return Err(match e {
+            UploadError::TooLarge(_) => drained(&mut stream, e.into()).await,
+            other => other.into(),
+        });
     }
     let raw = dir.path().join("raw");
     let limits = transfers.upload_limits;
@@ -134,10 +109,7 @@ pub async fn handler(
     }
     .await;
     let _ = tokio::fs::remove_file(&body_path).await;
-    let (unpacked, name_field) = match unpacked {
-        Ok(done) => done,
-        Err(e) => return upload_error(e),
-    };
+    let (unpacked, name_field) = unpacked?;
     let fallback = name_field
         .or(params.name)
         .unwrap_or_else(|| "job".to_owned());
@@ -146,36 +118,78 @@ pub async fn handler(
         .await
         .map_err(|e| UploadError::Internal(format!("the upload task failed: {e}")))
         .and_then(|placed| placed);
-    let (folder_name, job_dir) = match placed {
-        Ok(placed) => placed,
-        Err(e) => return upload_error(e),
-    };
-    let upload_id = match transfers.add_upload(
-        &login.id,
-        dir,
-        job_dir,
-        folder_name.clone(),
-        unpacked.files,
-        unpacked.bytes,
-    ) {
-        Ok(id) => id,
-        Err(e) => {
+    let (folder_name, job_dir) = placed?;
+    let upload_id = transfers
+        .add_upload(
+            &login.id,
+            dir,
+            job_dir,
+            folder_name.clone(),
+            unpacked.files,
+            unpacked.bytes,
+        )
+        .map_err(|e| {
             tracing::error!("cannot draw an upload id: {e}");
-            return error(StatusCode::INTERNAL_SERVER_ERROR, "cannot store the upload");
-        }
-    };
+            ApiError::internal("cannot store the upload")
+        })?;
     tracing::info!(
         user = %login.user.name, upload_id = %upload_id, folder = %folder_name,
         files = unpacked.files, bytes = unpacked.bytes, "upload stored"
     );
     audit(&state, &login, "ok", None);
-    Json(Uploaded {
+    Ok(Json(Uploaded {
         upload_id,
         folder_name,
         files: unpacked.files as u64,
         bytes: unpacked.bytes,
+    }))
+}
+
+/// The checks before the body, in order: login (401), `Origin` (403), operator (403, audited),
+/// query (400), declared size (413), uploads kept (429), content type (415).
+fn admit(
+    state: &AppState,
+    login: Result<Login, ApiError>,
+    origin: Result<OriginRequired, ApiError>,
+    params: Result<Query<UploadParams>, QueryRejection>,
+    headers: &HeaderMap,
+) -> Result<Admitted, ApiError> {
+    let Login(login) = login?;
+    origin?;
+    if !login.is_operator() {
+        let message = "viewers cannot upload jobs: log in as an operator to upload and submit";
+        audit(state, &login, "refused", Some(message));
+        return Err(ApiError::new(StatusCode::FORBIDDEN, message));
+    }
+    let Ok(Query(params)) = params else {
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "bad query: the only parameter is name=<job name>",
+        ));
+    };
+    let transfers = &state.transfers;
+    let cap = transfers.max_upload_bytes;
+    let declared = headers
+        .get(CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > cap) {
+        return Err(ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, too_large(cap)));
+    }
+    if !transfers.has_room_for_upload(&login.id) {
+        let message = format!(
+            "this login already keeps {} uploads: submit them or wait until they expire",
+            transfers.max_uploads_per_session()
+        );
+        return Err(ApiError::new(StatusCode::TOO_MANY_REQUESTS, message));
+    }
+    let kind = content_kind(headers)
+        .map_err(|message| ApiError::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, message))?;
+    Ok(Admitted {
+        login,
+        params,
+        kind,
     })
-    .into_response()
 }
 
 /// Records an upload (or its refusal) in the audit trail as the `upload_job` action.
@@ -249,9 +263,9 @@ async fn save_body(
     Ok(total)
 }
 
-/// Answers a refusal after reading a bounded rest of the body, so the client gets the answer
+/// Reads a bounded rest of the body before a refusal is answered, so the client gets the answer
 /// rather than a connection reset.
-async fn refuse(stream: &mut BodyDataStream, status: StatusCode, message: &str) -> Response {
+async fn drained(stream: &mut BodyDataStream, refusal: ApiError) -> ApiError {
     let deadline = tokio::time::Instant::now() + DRAIN_TIME;
     let mut left = DRAIN_BYTES;
     while left > 0 {
@@ -260,16 +274,20 @@ async fn refuse(stream: &mut BodyDataStream, status: StatusCode, message: &str) 
             _ => break,
         }
     }
-    error(status, message)
+    refusal
 }
 
-fn upload_error(e: UploadError) -> Response {
-    match e {
-        UploadError::Invalid(message) => error(StatusCode::BAD_REQUEST, &message),
-        UploadError::TooLarge(message) => error(StatusCode::PAYLOAD_TOO_LARGE, &message),
-        UploadError::Internal(message) => {
-            tracing::error!("{message}");
-            error(StatusCode::INTERNAL_SERVER_ERROR, &message)
+/// A checked upload's refusal: 400 for what the job holds, 413 past a size limit, 500 (logged)
+/// for the relay's own failures.
+impl From<UploadError> for ApiError {
+    fn from(e: UploadError) -> Self {
+        match e {
+            UploadError::Invalid(message) => ApiError::new(StatusCode::BAD_REQUEST, message),
+            UploadError::TooLarge(message) => ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, message),
+            UploadError::Internal(message) => {
+                tracing::error!("{message}");
+                ApiError::internal(message)
+            }
         }
     }
 }

@@ -3,43 +3,30 @@
 //! or without an allowed `Origin` (403); upgraded with explicit size and buffer limits. The socket
 //! is attached to the hub of (the login's identity, the study asked for, else the login's own).
 
-use std::collections::HashMap;
-
+use axum::extract::State;
 use axum::extract::ws::WebSocketUpgrade;
 use axum::extract::ws::rejection::WebSocketUpgradeRejection;
-use axum::extract::{Query, State};
-use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use futures_util::StreamExt;
 
-use crate::auth::LoginSession;
-use crate::origin;
-use crate::routes::{Refusal, error};
+use crate::routes::{ApiError, OriginRequired, StudyScope};
 use crate::session::{Actor, TabFiles, TabSession};
 use crate::state::AppState;
-use crate::study::{self, StudyError};
 use crate::ws::{self, Tab};
 
 pub async fn handler(
     State(state): State<AppState>,
-    Query(query): Query<HashMap<String, String>>,
-    headers: HeaderMap,
+    StudyScope { login, study }: StudyScope,
+    origin: Result<OriginRequired, ApiError>,
     upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
-) -> Response {
-    let Some(login) = state.sessions.from_headers(&headers) else {
-        return error(StatusCode::UNAUTHORIZED, "not logged in");
-    };
-    let study = match requested_study(&login, query.get("study").map(String::as_str)) {
-        Ok(study) => study,
-        Err((status, message)) => return error(status, &message),
-    };
-    if let Err(e) = origin::check_required(&headers, &state.origins) {
-        tracing::warn!(user = %login.user.name, "websocket refused: {e}");
-        return error(StatusCode::FORBIDDEN, &e.to_string());
-    }
+) -> Result<Response, ApiError> {
+    // Taken as `Result`s so that the refusal names the user and the origin is checked before the
+    // upgrade headers are.
+    origin.inspect_err(|e| tracing::warn!(user = %login.user.name, "websocket refused: {e}"))?;
     let upgrade = match upgrade {
         Ok(upgrade) => upgrade,
-        Err(rejection) => return rejection.into_response(),
+        // Not a WebSocket handshake: axum's own answer, as for any upgrade route.
+        Err(rejection) => return Ok(rejection.into_response()),
     };
     let user = &login.user;
     let lease = state.hubs.attach(&user.identity, &user.kit, &study);
@@ -74,7 +61,7 @@ pub async fn handler(
     };
     let limits = &state.limits;
     let max_write = limits.max_write_buffer_bytes;
-    upgrade
+    Ok(upgrade
         .max_message_size(limits.max_message_bytes)
         .max_frame_size(limits.max_message_bytes)
         // Browser frames are small commands: a 128 KiB preallocated read buffer per idle tab
@@ -87,17 +74,5 @@ pub async fn handler(
             let (sink, stream) = socket.split();
             ws::run(sink, stream, tab).await;
             drop(lease);
-        })
-}
-
-/// The study a request of `login` works in (see [`study::resolve`]), or the refusal: 400 for a
-/// bad name, 403 for a kiosk login asking for another study than its token's.
-pub fn requested_study(login: &LoginSession, asked: Option<&str>) -> Result<String, Refusal> {
-    study::resolve(asked, &login.user.study, login.kiosk.is_some()).map_err(|e| {
-        let status = match e {
-            StudyError::Invalid(_) => StatusCode::BAD_REQUEST,
-            StudyError::Pinned { .. } => StatusCode::FORBIDDEN,
-        };
-        (status, e.to_string())
-    })
+        }))
 }

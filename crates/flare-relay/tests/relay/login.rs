@@ -148,3 +148,85 @@ async fn a_foreign_origin_cannot_log_in() {
         .expect("request");
     assert_eq!(response.status(), 403);
 }
+
+/// Each refusal answers for the first check that fails: the body limit before the login gate,
+/// the login before the `Origin`, the `Origin` before the role, the gate before the body's shape.
+#[tokio::test]
+async fn refusals_come_in_the_order_of_the_checks() {
+    let relay = TestRelay::start().await;
+    let viewer = relay.login(VIEWER).await;
+    let foreign = "http://evil.example";
+    let send = |method: reqwest::Method, path: &str, cookie: Option<&str>, body: String| {
+        let mut request = reqwest::Client::new()
+            .request(method, relay.url(path))
+            .header("origin", foreign)
+            .body(body);
+        if let Some(cookie) = cookie {
+            request = request.header("cookie", cookie);
+        }
+        async move {
+            let response = request.send().await.expect("request");
+            let status = response.status().as_u16();
+            (status, response.text().await.expect("body"))
+        }
+    };
+    let post = reqwest::Method::POST;
+    let huge = "x".repeat(32 * 1024);
+    let cases = [
+        (post.clone(), "/api/login", None, huge.clone(), 413, ""),
+        (post.clone(), "/api/kiosk-login", None, huge, 413, ""),
+        (
+            post.clone(),
+            "/api/login",
+            None,
+            "{not json".to_owned(),
+            403,
+            "not allowed",
+        ),
+        (
+            post.clone(),
+            "/api/kiosk-tokens",
+            None,
+            "{}".to_owned(),
+            401,
+            "not logged in",
+        ),
+        (
+            post.clone(),
+            "/api/kiosk-tokens",
+            Some(viewer.as_str()),
+            "{}".to_owned(),
+            403,
+            "not allowed",
+        ),
+        (
+            reqwest::Method::GET,
+            "/api/download/x",
+            None,
+            String::new(),
+            401,
+            "not logged in",
+        ),
+        (
+            reqwest::Method::GET,
+            "/api/download/x",
+            Some(viewer.as_str()),
+            String::new(),
+            403,
+            "not allowed",
+        ),
+        (
+            post,
+            "/api/upload",
+            None,
+            String::new(),
+            401,
+            "not logged in",
+        ),
+    ];
+    for (method, path, cookie, body, want_status, want_message) in cases {
+        let (status, text) = send(method, path, cookie, body).await;
+        assert_eq!(status, want_status, "{path} {cookie:?}: {text}");
+        assert!(text.contains(want_message), "{path}: {text}");
+    }
+}
