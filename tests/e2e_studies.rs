@@ -214,6 +214,21 @@ fn set(items: &[&str]) -> BTreeSet<String> {
     items.iter().map(|s| (*s).to_owned()).collect()
 }
 
+/// Opens the jobs page at `url`, waits for job `shown` in its list and checks that job `hidden`
+/// is not listed.
+async fn lists_only(client: &Client, url: &str, shown: &str, hidden: &str) {
+    client
+        .goto(url)
+        .await
+        .unwrap_or_else(|e| panic!("open {url}: {e}"));
+    let row = |id: &str| format!(r#"tr[data-job-id="{id}"]"#);
+    wait_css(client, &row(shown), PAGE_LIMIT).await;
+    assert!(
+        client.find(Locator::Css(&row(hidden))).await.is_err(),
+        "job {hidden} is listed at {url}"
+    );
+}
+
 /// Opens the new-study form, types `name` and picks site-1.
 async fn start_new_study(client: &Client, base: &str, name: &str) {
     client
@@ -528,18 +543,7 @@ async fn job_in_a_study_is_listed_there_not_in_default_and_blocks_removing_the_s
         }
         eprintln!("switcher landed on {}", current_path(&client).await);
         wait_css(&client, &format!(r#"tr[data-job-id="{sj}"]"#), PAGE_LIMIT).await;
-        client
-            .goto(&format!("{base}/studies/{name}/jobs"))
-            .await
-            .expect("open the study's jobs");
-        wait_css(&client, &format!(r#"tr[data-job-id="{sj}"]"#), PAGE_LIMIT).await;
-        assert!(
-            client
-                .find(Locator::Css(&format!(r#"tr[data-job-id="{dj}"]"#)))
-                .await
-                .is_err(),
-            "the default study's job {dj} is listed in {name}"
-        );
+        lists_only(&client, &format!("{base}/studies/{name}/jobs"), &sj, &dj).await;
         let value = wait_css(&client, "select#study-switcher", PAGE_LIMIT)
             .await
             .prop("value")
@@ -554,18 +558,7 @@ async fn job_in_a_study_is_listed_there_not_in_default_and_blocks_removing_the_s
         screenshot(&client, "study-jobs").await;
 
         // The default study's list has its own job and not the study's.
-        client
-            .goto(&format!("{base}/jobs"))
-            .await
-            .expect("open the default jobs");
-        wait_css(&client, &format!(r#"tr[data-job-id="{dj}"]"#), PAGE_LIMIT).await;
-        assert!(
-            client
-                .find(Locator::Css(&format!(r#"tr[data-job-id="{sj}"]"#)))
-                .await
-                .is_err(),
-            "the study's job {sj} is listed in default"
-        );
+        lists_only(&client, &format!("{base}/jobs"), &dj, &sj).await;
 
         // Removing the study while it has a job is refused with the reason and a way to its jobs.
         client
