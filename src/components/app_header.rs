@@ -5,18 +5,17 @@ use leptos::prelude::*;
 use leptos_router::components::A;
 use leptos_router::hooks::use_navigate;
 
-use flare_model::SessionInfo;
-
 use crate::api::{Auth, AuthorizedApi};
 use crate::components::connection_indicator::ConnectionIndicator;
 use crate::components::study_switcher::StudySwitcher;
 use crate::components::theme_toggle::ThemeToggle;
 
-/// The app header for a signed-in session.
+/// The app header for the signed-in session (the [`AuthorizedApi`] in context).
 #[component]
-pub fn AppHeader(session: SessionInfo) -> impl IntoView {
+pub fn AppHeader() -> impl IntoView {
     let auth = expect_context::<RwSignal<Auth>>();
     let api = expect_context::<AuthorizedApi>();
+    let session = api.session().clone();
     let navigate = use_navigate();
     let busy = RwSignal::new(false);
     let sign_out = move |_| {

@@ -151,14 +151,13 @@ pub fn Shell() -> impl IntoView {
 #[component]
 fn SignedIn(api: AuthorizedApi, #[prop(optional)] bare: bool) -> impl IntoView {
     let auth = expect_context::<RwSignal<Auth>>();
-    let session = api.session().clone();
+    let ctx = SessionCtx::new(api.session().clone());
     provide_context(api);
     let conn = Connection::new(auth);
     provide_context(conn);
     conn.start();
     on_cleanup(move || conn.close());
     provide_context(JobsView::default());
-    let ctx = SessionCtx::new(session.clone());
     provide_context(ctx);
     ctx.load_identity(conn);
     let toasts = Toasts::default();
@@ -194,7 +193,7 @@ fn SignedIn(api: AuthorizedApi, #[prop(optional)] bare: bool) -> impl IntoView {
         .into_any();
     }
     view! {
-        <AppHeader session />
+        <AppHeader />
         <main id="main" class="page" tabindex="-1">
             {move || {
                 mismatch()

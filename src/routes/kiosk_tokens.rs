@@ -40,9 +40,13 @@ pub fn KioskTokensPage() -> impl IntoView {
     let api = StoredValue::new(expect_context::<AuthorizedApi>());
     let tokens = RwSignal::new(None::<Vec<KioskToken>>);
     let list_error = RwSignal::new(None::<String>);
+    // The signed-in client, while the page lives: work that ends after it starts nothing new.
     let reload = move || {
+        let Some(api) = api.try_get_value() else {
+            return;
+        };
         leptos::task::spawn_local(async move {
-            match api.get_value().kiosk_tokens().await {
+            match api.kiosk_tokens().await {
                 Ok(mut list) => {
                     list.sort_by_key(|t| std::cmp::Reverse(t.created_at_ms));
                     let _ = tokens.try_set(Some(list));
@@ -81,8 +85,11 @@ pub fn KioskTokensPage() -> impl IntoView {
             study: Some(study.get_untracked()),
             expires_in_secs: expiry.get_untracked(),
         };
+        let Some(api) = api.try_get_value() else {
+            return;
+        };
         leptos::task::spawn_local(async move {
-            let result = api.get_value().create_kiosk_token(&body).await;
+            let result = api.create_kiosk_token(&body).await;
             let _ = busy.try_set(false);
             match result {
                 Ok(created) => {
@@ -111,8 +118,11 @@ pub fn KioskTokensPage() -> impl IntoView {
     };
     let confirming = RwSignal::new(None::<String>);
     let revoke = move |id: String| {
+        let Some(api) = api.try_get_value() else {
+            return;
+        };
         leptos::task::spawn_local(async move {
-            match api.get_value().revoke_kiosk_token(&id).await {
+            match api.revoke_kiosk_token(&id).await {
                 Ok(()) => {
                     toasts.ok("Kiosk link revoked; its screen is signed out.");
                     let _ = confirming.try_set(None);
