@@ -1,12 +1,18 @@
 //! The relay's HTTP endpoints as two capability types: [`UnauthorizedApi`] (`/api/login`,
 //! `/api/kiosk-login`, `/api/session`) hands out an [`AuthorizedApi`] for a signed-in session, and
-//! only that one calls `/api/logout`, `/api/site-history` and `/api/kiosk-tokens`.
+//! only that one calls `/api/logout`, `/api/site-history`, `/api/kiosk-tokens`, `/api/upload` and
+//! `/api/download` (the last two on an XMLHttpRequest, for progress and abort).
 
 use flare_model::{
     CreatedKioskToken, ErrorBody, KioskLoginRequest, KioskToken, LoginRequest, NewKioskToken,
-    SessionInfo, SiteHistory,
+    SessionInfo, SiteHistory, Uploaded,
 };
 use gloo_net::http::{Request, Response};
+use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{Blob, FormData, XmlHttpRequest, XmlHttpRequestResponseType};
+
+use crate::browser::{Body, Picked, Progress, js_err, run_xhr, xhr_error_text};
 
 /// Whether this tab is signed in at the relay.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -142,6 +148,69 @@ impl AuthorizedApi {
             return Ok(());
         }
         json_reply::<serde_json::Value>(resp).await.map(|_| ())
+    }
+
+    /// `POST /api/upload` of `picked` on `xhr` (the caller keeps it to abort), reporting bytes sent.
+    pub async fn upload(
+        &self,
+        xhr: &XmlHttpRequest,
+        picked: &Picked,
+        on_progress: impl Fn(Progress) + 'static,
+    ) -> Result<Uploaded, String> {
+        xhr.open("POST", "/api/upload").map_err(js_err)?;
+        let body = match picked {
+            Picked::Zip(file) => {
+                xhr.set_request_header("Content-Type", "application/zip")
+                    .map_err(js_err)?;
+                Body::Blob(file.clone().into())
+            }
+            Picked::Folder(files) => {
+                let form = FormData::new().map_err(js_err)?;
+                for (path, file) in files {
+                    form.append_with_blob_and_filename("file", file, path)
+                        .map_err(js_err)?;
+                }
+                Body::Form(form)
+            }
+        };
+        let status = run_xhr(xhr, Some(body), true, on_progress).await?;
+        if status != 200 {
+            return Err(xhr_error_text(xhr, status));
+        }
+        let text = xhr.response_text().map_err(js_err)?.unwrap_or_default();
+        serde_json::from_str(&text)
+            .map_err(|e| format!("the relay's upload answer is unreadable ({e})"))
+    }
+
+    /// `GET /api/download/<download_id>` as a blob on `xhr`, reporting bytes received.
+    pub async fn download(
+        &self,
+        xhr: &XmlHttpRequest,
+        download_id: &str,
+        on_progress: impl Fn(Progress) + 'static,
+    ) -> Result<Blob, String> {
+        xhr.open("GET", &format!("/api/download/{download_id}"))
+            .map_err(js_err)?;
+        xhr.set_response_type(XmlHttpRequestResponseType::Blob);
+        let status = run_xhr(xhr, None, false, on_progress).await?;
+        let response = xhr.response().map_err(js_err)?;
+        if status != 200 {
+            // The error body is a blob too: read it as text.
+            let text = match response.dyn_into::<Blob>() {
+                Ok(b) => JsFuture::from(b.text())
+                    .await
+                    .ok()
+                    .and_then(|t| t.as_string())
+                    .unwrap_or_default(),
+                Err(_) => String::new(),
+            };
+            return Err(serde_json::from_str::<ErrorBody>(&text)
+                .map(|b| b.error)
+                .unwrap_or_else(|_| format!("the relay answered {status}")));
+        }
+        response
+            .dyn_into::<Blob>()
+            .map_err(|_| "the download is not a file".to_owned())
     }
 }
 

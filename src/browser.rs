@@ -1,14 +1,15 @@
-//! Browser glue for job files and small conveniences: XMLHttpRequest upload/download with
-//! progress, saving a blob, folder drag and drop, the clipboard, sessionStorage, random tokens.
+//! Browser glue for job files and small conveniences: XMLHttpRequest with progress (the
+//! authorized API's uploads and downloads run on it), saving a blob, folder drag and drop, the
+//! clipboard, sessionStorage, random tokens.
 
-use flare_model::{ErrorBody, Uploaded};
+use flare_model::ErrorBody;
 use futures::channel::oneshot;
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{
     Blob, DataTransfer, File, FileSystemDirectoryEntry, FileSystemDirectoryReader, FileSystemEntry,
-    FileSystemFileEntry, FormData, ProgressEvent, XmlHttpRequest, XmlHttpRequestResponseType,
+    FileSystemFileEntry, FormData, ProgressEvent, XmlHttpRequest,
 };
 
 /// Bytes done and total (total is None when the server did not say).
@@ -69,7 +70,7 @@ fn fire<T>(once: &Once<T>, value: T) {
     }
 }
 
-fn js_err(e: JsValue) -> String {
+pub(crate) fn js_err(e: JsValue) -> String {
     e.as_string()
         .or_else(|| {
             js_sys::Reflect::get(&e, &"message".into())
@@ -79,15 +80,15 @@ fn js_err(e: JsValue) -> String {
         .unwrap_or_else(|| format!("{e:?}"))
 }
 
-/// Runs `xhr` (opened by the caller) with `body` and waits for it to end. Progress goes to
-/// `on_progress` (upload progress when `upload` is true). Returns the HTTP status.
 /// A request body.
-enum Body {
+pub(crate) enum Body {
     Blob(Blob),
     Form(FormData),
 }
 
-async fn run_xhr(
+/// Runs `xhr` (opened by the caller) with `body` and waits for it to end. Progress goes to
+/// `on_progress` (upload progress when `upload` is true). Returns the HTTP status.
+pub(crate) async fn run_xhr(
     xhr: &XmlHttpRequest,
     body: Option<Body>,
     upload: bool,
@@ -144,7 +145,7 @@ async fn run_xhr(
 }
 
 /// The relay's `{"error": ...}` text of a failed request, or the status line.
-fn error_text(xhr: &XmlHttpRequest, status: u16) -> String {
+pub(crate) fn xhr_error_text(xhr: &XmlHttpRequest, status: u16) -> String {
     let body = xhr
         .response_text()
         .ok()
@@ -157,66 +158,6 @@ fn error_text(xhr: &XmlHttpRequest, status: u16) -> String {
         (401, None) => "you are not signed in".to_owned(),
         (s, None) => format!("the relay answered {s}"),
     }
-}
-
-/// `POST /api/upload` of `picked` on `xhr`, reporting bytes sent.
-pub async fn upload(
-    xhr: &XmlHttpRequest,
-    picked: &Picked,
-    on_progress: impl Fn(Progress) + 'static,
-) -> Result<Uploaded, String> {
-    xhr.open("POST", "/api/upload").map_err(js_err)?;
-    let body = match picked {
-        Picked::Zip(file) => {
-            xhr.set_request_header("Content-Type", "application/zip")
-                .map_err(js_err)?;
-            Body::Blob(file.clone().into())
-        }
-        Picked::Folder(files) => {
-            let form = FormData::new().map_err(js_err)?;
-            for (path, file) in files {
-                form.append_with_blob_and_filename("file", file, path)
-                    .map_err(js_err)?;
-            }
-            Body::Form(form)
-        }
-    };
-    let status = run_xhr(xhr, Some(body), true, on_progress).await?;
-    if status != 200 {
-        return Err(error_text(xhr, status));
-    }
-    let text = xhr.response_text().map_err(js_err)?.unwrap_or_default();
-    serde_json::from_str(&text)
-        .map_err(|e| format!("the relay's upload answer is unreadable ({e})"))
-}
-
-/// `GET url` as a blob on `xhr`, reporting bytes received.
-pub async fn download(
-    xhr: &XmlHttpRequest,
-    url: &str,
-    on_progress: impl Fn(Progress) + 'static,
-) -> Result<Blob, String> {
-    xhr.open("GET", url).map_err(js_err)?;
-    xhr.set_response_type(XmlHttpRequestResponseType::Blob);
-    let status = run_xhr(xhr, None, false, on_progress).await?;
-    let response = xhr.response().map_err(js_err)?;
-    if status != 200 {
-        // The error body is a blob too: read it as text.
-        let text = match response.dyn_into::<Blob>() {
-            Ok(b) => JsFuture::from(b.text())
-                .await
-                .ok()
-                .and_then(|t| t.as_string())
-                .unwrap_or_default(),
-            Err(_) => String::new(),
-        };
-        return Err(serde_json::from_str::<ErrorBody>(&text)
-            .map(|b| b.error)
-            .unwrap_or_else(|_| format!("the relay answered {status}")));
-    }
-    response
-        .dyn_into::<Blob>()
-        .map_err(|_| "the download is not a file".to_owned())
 }
 
 /// Offers `blob` to the user as a file named `file_name` (object URL + `<a download>`).

@@ -7,6 +7,7 @@ use flare_model::{FlareError, MutateCommand, ReadCommand, Reply};
 use leptos::prelude::*;
 use web_sys::XmlHttpRequest;
 
+use crate::api::AuthorizedApi;
 use crate::browser::{self, Progress};
 use crate::components::toasts::Toasts;
 use crate::connection::{Connection, sleep};
@@ -120,6 +121,7 @@ impl JobOps {
     /// Runs `action` (already confirmed) on `job_id`; `navigate` opens a path.
     pub fn run(
         self,
+        api: AuthorizedApi,
         conn: Connection,
         toasts: Toasts,
         navigate: impl Fn(&str) + 'static,
@@ -189,7 +191,7 @@ impl JobOps {
                     }
                 }
                 JobAction::DownloadResult | JobAction::DownloadComponents => {
-                    self.download(conn, action, &job_id).await
+                    self.download(&api, conn, action, &job_id).await
                 }
                 JobAction::Submit | JobAction::Logs => {}
             }
@@ -261,7 +263,13 @@ impl JobOps {
         });
     }
 
-    async fn download(self, conn: Connection, action: JobAction, job_id: &str) {
+    async fn download(
+        self,
+        api: &AuthorizedApi,
+        conn: Connection,
+        action: JobAction,
+        job_id: &str,
+    ) {
         let what = if action == JobAction::DownloadResult {
             "result"
         } else {
@@ -313,17 +321,18 @@ impl JobOps {
             bar: Some(Bar::Bytes(start)),
             ..OpStatus::new(action, Tone::Info, format!("Downloading {name}…"))
         });
-        let result = browser::download(&xhr, &format!("/api/download/{download_id}"), move |p| {
-            let p = Progress {
-                loaded: p.loaded,
-                total: p.total.or(Some(size as f64)),
-            };
-            let _ = status.try_set(Some(OpStatus {
-                bar: Some(Bar::Bytes(p)),
-                ..OpStatus::new(action, Tone::Info, format!("Downloading {name}…"))
-            }));
-        })
-        .await;
+        let result = api
+            .download(&xhr, &download_id, move |p| {
+                let p = Progress {
+                    loaded: p.loaded,
+                    total: p.total.or(Some(size as f64)),
+                };
+                let _ = status.try_set(Some(OpStatus {
+                    bar: Some(Bar::Bytes(p)),
+                    ..OpStatus::new(action, Tone::Info, format!("Downloading {name}…"))
+                }));
+            })
+            .await;
         self.xhr.set_value(None);
         match result.and_then(|blob| browser::save_blob(&blob, &file_name)) {
             Ok(()) => self.set(OpStatus::new(

@@ -6,6 +6,7 @@ use leptos::prelude::*;
 use leptos_router::hooks::use_navigate;
 use leptos_router::hooks::use_params_map;
 
+use crate::api::AuthorizedApi;
 use crate::components::card::Card;
 use crate::components::errors_panel::ErrorsPanel;
 use crate::components::job_actions::JobActions;
@@ -66,6 +67,7 @@ fn WatchedJob(job_id: String) -> impl IntoView {
     let ctx = expect_context::<SessionCtx>();
     let toasts = use_toasts();
     let navigate = use_navigate();
+    let api = expect_context::<AuthorizedApi>();
     let ops = JobOps::default();
     on_cleanup(move || ops.cancel());
     let meta = Memo::new(move |_| {
@@ -88,6 +90,7 @@ fn WatchedJob(job_id: String) -> impl IntoView {
             let navigate = navigate.clone();
             let base = crate::identity::jobs_base_here();
             ops.run(
+                api.clone(),
                 conn,
                 toasts,
                 move |path: &str| navigate(&path.replacen("/jobs", &base, 1), Default::default()),

@@ -7,7 +7,7 @@ use leptos_router::hooks::use_navigate;
 use wasm_bindgen::JsCast;
 use web_sys::XmlHttpRequest;
 
-use crate::api::sentence;
+use crate::api::{AuthorizedApi, sentence};
 use crate::browser::{self, Picked, Progress};
 use crate::components::copy_buttons::CopyButtons;
 use crate::connection::{Connection, sleep, use_topic};
@@ -107,6 +107,7 @@ pub fn SubmitPage() -> impl IntoView {
     // Watching the system view keeps the header's link state current on this page too.
     let conn = use_topic(Topic::System);
     let ctx = expect_context::<SessionCtx>();
+    let api = expect_context::<AuthorizedApi>();
     let navigate = use_navigate();
     let picked = RwSignal::new_local(None::<Picked>);
     let phase = RwSignal::new(Phase::Idle);
@@ -234,11 +235,13 @@ pub fn SubmitPage() -> impl IntoView {
                 total: Some(p.size()),
             }));
             let start = start.clone();
+            let api = api.clone();
             leptos::task::spawn_local(async move {
-                let result = browser::upload(&x, &p, move |pr| {
-                    let _ = phase.try_set(Phase::Uploading(pr));
-                })
-                .await;
+                let result = api
+                    .upload(&x, &p, move |pr| {
+                        let _ = phase.try_set(Phase::Uploading(pr));
+                    })
+                    .await;
                 if !alive.try_get_value().unwrap_or(false) {
                     return;
                 }
