@@ -1,6 +1,7 @@
 //! Role capabilities: what a tab may do is decided by the type it holds. An [`OperatorSession`] can
 //! `execute` any [`Command`]; a [`ViewerSession`] only has `read`, which takes a [`ReadCommand`], so
-//! no code path hands a mutating command to the hub on a viewer's behalf.
+//! no code path hands a mutating command to the hub on a viewer's behalf. A tab's socket holds its
+//! [`TabSession`] and, for live views, [`Subscriptions`]: neither hands out the hub itself.
 //!
 //! Job file commands are answered here with the relay's [`Transfers`]: `submit_job` resolves its
 //! upload id to a folder, `get_available_apps_to_upload` lists the job library, and the two
@@ -11,10 +12,13 @@
 
 use std::sync::Arc;
 
-use flare_model::{Command, FlareError, MutateCommand, ReadCommand, Reply, Role, Topic};
+use flare_model::{
+    Command, FlareError, MutateCommand, ReadCommand, Reply, Role, Topic, UpstreamState,
+};
+use tokio::sync::watch;
 
 use crate::audit::{Audit, AuditRecord};
-use crate::hub::{Hub, now_ms};
+use crate::hub::{Hub, Start, Subscription, now_ms};
 use crate::transfers::Transfers;
 
 /// Who a tab acts for.
@@ -26,6 +30,23 @@ pub struct Actor {
     pub study: String,
     /// For a kiosk session: its token, as `<id> (<label>)` (audited with every refusal).
     pub kiosk: Option<String>,
+}
+
+impl Actor {
+    /// Records one command of this actor, with its outcome, in the audit trail.
+    fn record(&self, audit: &Audit, command: &str, outcome: &str, message: Option<&str>) {
+        audit.record(&AuditRecord {
+            at_ms: now_ms(),
+            user: &self.user,
+            role: self.role,
+            identity: &self.identity,
+            study: &self.study,
+            command,
+            outcome,
+            message,
+            kiosk_token: self.kiosk.as_deref(),
+        });
+    }
 }
 
 /// The relay's job files as one console login sees them.
@@ -47,7 +68,33 @@ pub struct OperatorSession {
 /// A tab of a viewer: may only read.
 pub struct ViewerSession {
     hub: Arc<Hub>,
+    actor: Actor,
+    audit: Arc<Audit>,
     files: TabFiles,
+}
+
+/// What a tab's socket may ask its hub besides commands: topics to watch and the link state. It
+/// holds the hub privately and has no way to run a command.
+#[derive(Clone)]
+pub struct Subscriptions {
+    hub: Arc<Hub>,
+}
+
+impl Subscriptions {
+    /// Subscribes to a topic (see [`Hub::subscribe`]).
+    pub async fn subscribe(&self, topic: Topic) -> (Subscription, Start) {
+        self.hub.subscribe(topic).await
+    }
+
+    /// A new receiver and snapshot of a topic, for a resync (see [`Hub::restart`]).
+    pub fn restart(&self, topic: &Topic) -> Start {
+        self.hub.restart(topic)
+    }
+
+    /// The link state (see [`Hub::upstream`]).
+    pub fn upstream(&self) -> watch::Receiver<UpstreamState> {
+        self.hub.upstream()
+    }
 }
 
 /// Runs a read, answering the job library and downloads on the relay.
@@ -137,17 +184,9 @@ impl OperatorSession {
                 Ok(_) => ("ok", None),
                 Err(e) => ("error", Some(e.to_string())),
             };
-            self.audit.record(&AuditRecord {
-                at_ms: now_ms(),
-                user: &self.actor.user,
-                role: self.actor.role,
-                identity: &self.actor.identity,
-                study: &self.actor.study,
-                command: command.name(),
-                outcome,
-                message: message.as_deref(),
-                kiosk_token: self.actor.kiosk.as_deref(),
-            });
+            let audit = &self.audit;
+            self.actor
+                .record(audit, command.name(), outcome, message.as_deref());
         }
         result
     }
@@ -157,6 +196,20 @@ impl ViewerSession {
     /// Runs a read-only command.
     pub async fn read(&self, command: ReadCommand) -> Result<Reply, FlareError> {
         read(&self.hub, &self.files, &command).await
+    }
+
+    /// Refuses a mutating command and audits the refusal; it never reaches the hub.
+    fn refuse(&self, command: &MutateCommand) -> FlareError {
+        let error = FlareError::ReadOnlySession {
+            message: format!(
+                "viewer sessions are read-only: {} was refused",
+                command.name()
+            ),
+        };
+        let audit = &self.audit;
+        self.actor
+            .record(audit, command.name(), "refused", Some(error.message()));
+        error
     }
 }
 
@@ -170,41 +223,39 @@ impl TabSession {
                 audit,
                 files,
             }),
-            Role::Viewer => TabSession::Viewer(ViewerSession { hub, files }),
+            Role::Viewer => TabSession::Viewer(ViewerSession {
+                hub,
+                actor,
+                audit,
+                files,
+            }),
         }
+    }
+
+    /// Who the tab acts for.
+    pub fn actor(&self) -> &Actor {
+        match self {
+            TabSession::Operator(operator) => &operator.actor,
+            TabSession::Viewer(viewer) => &viewer.actor,
+        }
+    }
+
+    /// The tab's topics and link state, without the hub's commands.
+    pub fn subscriptions(&self) -> Subscriptions {
+        let hub = match self {
+            TabSession::Operator(operator) => &operator.hub,
+            TabSession::Viewer(viewer) => &viewer.hub,
+        };
+        Subscriptions { hub: hub.clone() }
     }
 
     /// Runs a command a tab sent, if its role allows it. A viewer's mutating command is refused
     /// and audited; it never reaches the hub.
-    pub async fn dispatch(
-        &self,
-        command: Command,
-        actor: &Actor,
-        audit: &Audit,
-    ) -> Result<Reply, FlareError> {
+    pub async fn dispatch(&self, command: Command) -> Result<Reply, FlareError> {
         match (self, command) {
             (TabSession::Operator(operator), command) => operator.execute(&command).await,
             (TabSession::Viewer(viewer), Command::Read(read)) => viewer.read(read).await,
-            (TabSession::Viewer(_), Command::Mutate(mutate)) => {
-                let error = FlareError::ReadOnlySession {
-                    message: format!(
-                        "viewer sessions are read-only: {} was refused",
-                        mutate.name()
-                    ),
-                };
-                audit.record(&AuditRecord {
-                    at_ms: now_ms(),
-                    user: &actor.user,
-                    role: actor.role,
-                    identity: &actor.identity,
-                    study: &actor.study,
-                    command: mutate.name(),
-                    outcome: "refused",
-                    message: Some(error.message()),
-                    kiosk_token: actor.kiosk.as_deref(),
-                });
-                Err(error)
-            }
+            (TabSession::Viewer(viewer), Command::Mutate(mutate)) => Err(viewer.refuse(&mutate)),
         }
     }
 }

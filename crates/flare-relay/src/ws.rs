@@ -1,35 +1,42 @@
 //! One tab's WebSocket: the hello, then browser frames (commands, subscriptions) in and replies and
 //! hub events out. Written against any `Sink`/`Stream` of messages so it can be driven without a
 //! network in tests.
+//!
+//! The loop's state is a [`TabLoop`] with one method per `select!` arm; frame parsing lives in
+//! `ws/frames.rs`. The socket holds the tab's [`TabSession`] for commands and its
+//! [`Subscriptions`] for live views, never the hub: a viewer's socket has no way to a mutating
+//! command but the session's refusal.
 
 use std::collections::{HashMap, HashSet};
 use std::fmt::Display;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes};
 use flare_model::{
-    ClientBody, ClientFrame, Command, Event, FlareError, Hello, MutateCommand, PROTOCOL_VERSION,
-    ReadCommand, Reply, ServerFrame, Topic,
+    ClientBody, Command, Event, Hello, PROTOCOL_VERSION, Reply, ServerFrame, Topic, UpstreamState,
 };
 use futures_util::{Sink, SinkExt, Stream, StreamExt};
-use serde_json::Value;
 use tokio::sync::{Semaphore, mpsc, watch};
 use tokio::time::Instant;
 use tokio_stream::StreamMap;
 use tokio_stream::wrappers::BroadcastStream;
 use tokio_stream::wrappers::errors::BroadcastStreamRecvError;
 
-use crate::audit::Audit;
 use crate::config::Limits;
-use crate::hub::{Hub, Start, Subscription, event_frame, frame_text};
+use crate::hub::{Start, Subscription, event_frame, frame_text};
 use crate::ratelimit::TokenBucket;
-use crate::session::{Actor, TabSession};
+use crate::session::{Subscriptions, TabSession};
+
+mod frames;
 
 pub use flare_model::wire::close_code::{
     KIOSK_REVOKED as CLOSE_KIOSK_REVOKED, LAGGING as CLOSE_LAGGING,
     SESSION_ENDED as CLOSE_SESSION_ENDED, TOO_BIG as CLOSE_TOO_BIG,
 };
+pub use frames::{BadFrame, FrameError, parse_command, parse_frame};
+use frames::{bad_request, rate_limited};
 
 /// Topics one tab may watch at once.
 const MAX_TOPICS_PER_TAB: usize = 64;
@@ -38,26 +45,14 @@ const LAG_MEMORY: Duration = Duration::from_secs(60);
 
 /// Everything a tab's loop needs.
 pub struct Tab {
+    /// The tab's capability: commands, who it acts for, and its subscriptions.
     pub session: Arc<TabSession>,
-    pub actor: Actor,
-    pub hub: Arc<Hub>,
-    pub audit: Arc<Audit>,
     pub limits: Limits,
     /// Becomes true when the console login ends.
     pub ended: watch::Receiver<bool>,
     /// True when the login ended because its kiosk token was revoked.
-    pub revoked: Arc<std::sync::atomic::AtomicBool>,
+    pub revoked: Arc<AtomicBool>,
     pub expires_at: Instant,
-}
-
-enum Outgoing {
-    Frame(Utf8Bytes),
-    Subscribed {
-        id: u64,
-        topic: Topic,
-        subscription: Subscription,
-        start: Start,
-    },
 }
 
 /// Why a tab's loop ended.
@@ -77,385 +72,401 @@ pub enum TabEnd {
     TooBig,
 }
 
+impl TabEnd {
+    /// The close frame the relay sends for this end, if any.
+    fn close_frame(&self) -> Option<(u16, &'static str)> {
+        match self {
+            TabEnd::Lagging => Some((CLOSE_LAGGING, "the tab fell behind too often; reconnect")),
+            TabEnd::SessionEnded => Some((CLOSE_SESSION_ENDED, "the console session ended")),
+            TabEnd::KioskRevoked => Some((CLOSE_KIOSK_REVOKED, "kiosk token revoked")),
+            TabEnd::TooBig => Some((CLOSE_TOO_BIG, "message too big")),
+            TabEnd::Gone | TabEnd::WriteStalled => None,
+        }
+    }
+}
+
+/// A failed socket read, told apart by type.
+pub trait ReadError: Display {
+    /// True when the browser's message (or frame) was above the size limit.
+    fn is_too_big(&self) -> bool;
+}
+
+/// axum's socket error wraps tungstenite's, which says `Capacity(MessageTooLong)` for a message
+/// or frame above `max_message_size` / `max_frame_size`.
+impl ReadError for axum::Error {
+    fn is_too_big(&self) -> bool {
+        use tungstenite::error::{CapacityError, Error};
+        let inner = std::error::Error::source(self).and_then(|e| e.downcast_ref::<Error>());
+        matches!(
+            inner,
+            Some(Error::Capacity(CapacityError::MessageTooLong { .. }))
+        )
+    }
+}
+
+/// A frame a spawned task hands back to the loop.
+enum Outgoing {
+    Frame(Utf8Bytes),
+    Subscribed {
+        id: u64,
+        topic: Topic,
+        subscription: Subscription,
+        start: Start,
+    },
+}
+
+/// How often a tab lagged lately.
+#[derive(Debug)]
+struct Lags {
+    count: u32,
+    last: Instant,
+}
+
+impl Lags {
+    fn new(now: Instant) -> Self {
+        Lags {
+            count: 0,
+            last: now,
+        }
+    }
+
+    /// Counts a lag at `now` and returns the lags so far; one more than [`LAG_MEMORY`] after the
+    /// last starts the count again.
+    fn record(&mut self, now: Instant) -> u32 {
+        if now.saturating_duration_since(self.last) > LAG_MEMORY {
+            self.count = 0;
+        }
+        self.count += 1;
+        self.last = now;
+        self.count
+    }
+}
+
 /// Runs one tab until it closes.
-pub async fn run<S, R, E>(mut sink: S, mut stream: R, tab: Tab) -> TabEnd
+pub async fn run<S, R, E>(sink: S, stream: R, tab: Tab) -> TabEnd
 where
     S: Sink<Message> + Unpin,
     R: Stream<Item = Result<Message, E>> + Unpin,
-    E: Display,
+    E: ReadError,
 {
-    let write_timeout = Duration::from_secs_f64(tab.limits.write_timeout_secs);
-    let hello = ServerFrame::Hello {
-        hello: Hello {
-            protocol: PROTOCOL_VERSION,
-            role: tab.actor.role,
-            user: tab.actor.user.clone(),
-            identity: tab.actor.identity.clone(),
-            study: tab.actor.study.clone(),
-            relay_version: env!("CARGO_PKG_VERSION").to_owned(),
-        },
-    };
-    let mut upstream = tab.hub.upstream();
-    let first_state = upstream.borrow_and_update().clone();
-    for frame in [
-        hello,
-        ServerFrame::Event {
-            event: Event::Upstream(first_state),
-        },
-    ] {
-        if let Err(end) = write(&mut sink, frame_text(&frame), write_timeout).await {
-            return end;
+    let expires_at = tab.expires_at;
+    let mut tab = TabLoop::new(sink, tab);
+    if let Err(end) = tab.hello().await {
+        return end;
+    }
+    let end = tab.serve(stream, expires_at).await;
+    tab.close(end).await
+}
+
+/// A tab's loop: the socket's write half, what the tab watches, and its limits.
+struct TabLoop<S> {
+    sink: S,
+    session: Arc<TabSession>,
+    subscriptions: Subscriptions,
+    limits: Limits,
+    write_timeout: Duration,
+    ended: watch::Receiver<bool>,
+    revoked: Arc<AtomicBool>,
+    upstream: watch::Receiver<UpstreamState>,
+    /// Replies of commands and subscriptions that ran on their own tasks.
+    out_tx: mpsc::Sender<Outgoing>,
+    out_rx: mpsc::Receiver<Outgoing>,
+    /// Events of the topics subscribed.
+    topics: StreamMap<Topic, BroadcastStream<Utf8Bytes>>,
+    subscribed: HashMap<Topic, Subscription>,
+    /// Topics asked for whose subscription is not back yet.
+    pending: HashSet<Topic>,
+    inflight: Arc<Semaphore>,
+    bucket: TokenBucket,
+    lags: Lags,
+}
+
+impl<S: Sink<Message> + Unpin> TabLoop<S> {
+    fn new(sink: S, tab: Tab) -> Self {
+        let subscriptions = tab.session.subscriptions();
+        let upstream = subscriptions.upstream();
+        let (out_tx, out_rx) = mpsc::channel(64);
+        let rate = tab.limits.max_commands_per_sec;
+        TabLoop {
+            sink,
+            session: tab.session,
+            subscriptions,
+            write_timeout: Duration::from_secs_f64(tab.limits.write_timeout_secs),
+            inflight: Arc::new(Semaphore::new(tab.limits.max_inflight_commands)),
+            bucket: TokenBucket::new(rate, rate * 2.0),
+            limits: tab.limits,
+            ended: tab.ended,
+            revoked: tab.revoked,
+            upstream,
+            out_tx,
+            out_rx,
+            topics: StreamMap::new(),
+            subscribed: HashMap::new(),
+            pending: HashSet::new(),
+            lags: Lags::new(Instant::now()),
         }
     }
 
-    let (out_tx, mut out_rx) = mpsc::channel::<Outgoing>(64);
-    let mut topics: StreamMap<Topic, BroadcastStream<Utf8Bytes>> = StreamMap::new();
-    let mut subscriptions: HashMap<Topic, Subscription> = HashMap::new();
-    let mut pending: HashSet<Topic> = HashSet::new();
-    let inflight = Arc::new(Semaphore::new(tab.limits.max_inflight_commands));
-    let rate = tab.limits.max_commands_per_sec;
-    let mut bucket = TokenBucket::new(rate, rate * 2.0);
-    let mut lags = 0u32;
-    let mut last_lag = Instant::now();
-    let mut ended = tab.ended.clone();
-    let expiry = tokio::time::sleep_until(tab.expires_at);
-    tokio::pin!(expiry);
+    fn user(&self) -> &str {
+        &self.session.actor().user
+    }
 
-    let end = loop {
-        tokio::select! {
-            () = &mut expiry => break TabEnd::SessionEnded,
-            changed = ended.changed() => {
-                if tab.revoked.load(std::sync::atomic::Ordering::SeqCst) {
-                    break TabEnd::KioskRevoked;
-                }
-                if changed.is_err() || *ended.borrow() {
-                    break TabEnd::SessionEnded;
-                }
-            }
-            message = stream.next() => {
-                let text = match message {
-                    None => break TabEnd::Gone,
-                    Some(Err(e)) => {
-                        let e = e.to_string();
-                        tracing::debug!(user = %tab.actor.user, "websocket read failed: {e}");
-                        if e.contains("too long") {
-                            break TabEnd::TooBig;
-                        }
-                        break TabEnd::Gone;
-                    }
-                    Some(Ok(Message::Text(text))) => text,
-                    Some(Ok(Message::Binary(_))) => {
-                        let error = bad_request(0, "binary frames are not accepted: send JSON text frames");
-                        if let Err(end) = write(&mut sink, error, write_timeout).await {
-                            break end;
-                        }
-                        continue;
-                    }
-                    Some(Ok(Message::Close(_))) => break TabEnd::Gone,
-                    Some(Ok(Message::Ping(_) | Message::Pong(_))) => continue,
-                };
-                let reply = handle_text(
-                    &text, &tab, &mut bucket, &inflight, &out_tx, &mut subscriptions,
-                    &mut topics, &mut pending,
-                );
-                if let Some(reply) = reply
-                    && let Err(end) = write(&mut sink, reply, write_timeout).await
-                {
-                    break end;
-                }
-            }
-            Some(out) = out_rx.recv() => {
-                let frames = match out {
-                    Outgoing::Frame(frame) => vec![frame],
-                    Outgoing::Subscribed { id, topic, subscription, start } => {
-                        if !pending.remove(&topic) {
-                            continue; // unsubscribed while waiting
-                        }
-                        subscriptions.insert(topic.clone(), subscription);
-                        topics.insert(topic, BroadcastStream::new(start.rx));
-                        let ok = frame_text(&ServerFrame::Ok { id, ok: Reply::Done });
-                        std::iter::once(ok).chain(start.frames).collect()
-                    }
-                };
-                let mut failed = None;
-                for frame in frames {
-                    if let Err(end) = write(&mut sink, frame, write_timeout).await {
-                        failed = Some(end);
-                        break;
-                    }
-                }
-                if let Some(end) = failed {
-                    break end;
-                }
-            }
-            Some((topic, item)) = topics.next(), if !topics.is_empty() => {
-                match item {
-                    Ok(frame) => {
-                        if let Err(end) = write(&mut sink, frame, write_timeout).await {
-                            break end;
-                        }
-                    }
-                    Err(BroadcastStreamRecvError::Lagged(missed)) => {
-                        if last_lag.elapsed() > LAG_MEMORY {
-                            lags = 0;
-                        }
-                        lags += 1;
-                        last_lag = Instant::now();
-                        tracing::info!(user = %tab.actor.user, ?topic, missed, lags, "tab lagged");
-                        if lags > tab.limits.max_lag_resyncs {
-                            break TabEnd::Lagging;
-                        }
-                        let Start { rx, frames } = tab.hub.restart(&topic);
-                        topics.insert(topic.clone(), BroadcastStream::new(rx));
-                        let resync = event_frame(Event::Resync {
-                            topic,
-                            reason: format!("the tab fell {missed} events behind"),
-                        });
-                        let mut failed = None;
-                        for frame in std::iter::once(resync).chain(frames) {
-                            if let Err(end) = write(&mut sink, frame, write_timeout).await {
-                                failed = Some(end);
-                                break;
-                            }
-                        }
-                        if let Some(end) = failed {
-                            break end;
-                        }
-                    }
-                }
-            }
-            Ok(()) = upstream.changed() => {
-                let state = upstream.borrow_and_update().clone();
-                let frame = event_frame(Event::Upstream(state));
-                if let Err(end) = write(&mut sink, frame, write_timeout).await {
-                    break end;
-                }
+    /// Writes frames in order, each within the write timeout.
+    async fn write_all(
+        &mut self,
+        frames: impl IntoIterator<Item = Utf8Bytes>,
+    ) -> Result<(), TabEnd> {
+        for frame in frames {
+            let send = self.sink.send(Message::Text(frame));
+            match tokio::time::timeout(self.write_timeout, send).await {
+                Ok(Ok(())) => {}
+                Ok(Err(_)) => return Err(TabEnd::Gone),
+                Err(_) => return Err(TabEnd::WriteStalled),
             }
         }
-    };
-    let close = match end {
-        TabEnd::Lagging => Some((CLOSE_LAGGING, "the tab fell behind too often; reconnect")),
-        TabEnd::SessionEnded => Some((CLOSE_SESSION_ENDED, "the console session ended")),
-        TabEnd::KioskRevoked => Some((CLOSE_KIOSK_REVOKED, "kiosk token revoked")),
-        TabEnd::TooBig => Some((CLOSE_TOO_BIG, "message too big")),
-        TabEnd::Gone | TabEnd::WriteStalled => None,
-    };
-    if let Some((code, reason)) = close {
-        let frame = Message::Close(Some(CloseFrame {
-            code,
-            reason: Utf8Bytes::from(reason),
-        }));
-        let _ = tokio::time::timeout(write_timeout, sink.send(frame)).await;
+        Ok(())
     }
-    tracing::debug!(user = %tab.actor.user, ?end, "tab closed");
-    end
-}
 
-async fn write<S>(sink: &mut S, frame: Utf8Bytes, timeout: Duration) -> Result<(), TabEnd>
-where
-    S: Sink<Message> + Unpin,
-{
-    match tokio::time::timeout(timeout, sink.send(Message::Text(frame))).await {
-        Ok(Ok(())) => Ok(()),
-        Ok(Err(_)) => Err(TabEnd::Gone),
-        Err(_) => Err(TabEnd::WriteStalled),
+    /// The hello and the current upstream state.
+    async fn hello(&mut self) -> Result<(), TabEnd> {
+        let actor = self.session.actor();
+        let hello = ServerFrame::Hello {
+            hello: Hello {
+                protocol: PROTOCOL_VERSION,
+                role: actor.role,
+                user: actor.user.clone(),
+                identity: actor.identity.clone(),
+                study: actor.study.clone(),
+                relay_version: env!("CARGO_PKG_VERSION").to_owned(),
+            },
+        };
+        let state = self.upstream.borrow_and_update().clone();
+        let upstream = event_frame(Event::Upstream(state));
+        self.write_all([frame_text(&hello), upstream]).await
     }
-}
 
-/// Handles one text frame; returns the frame to answer with at once, if any.
-#[allow(clippy::too_many_arguments)] // reason: the loop's state, borrowed piecewise
-fn handle_text(
-    text: &str,
-    tab: &Tab,
-    bucket: &mut TokenBucket,
-    inflight: &Arc<Semaphore>,
-    out_tx: &mpsc::Sender<Outgoing>,
-    subscriptions: &mut HashMap<Topic, Subscription>,
-    topics: &mut StreamMap<Topic, BroadcastStream<Utf8Bytes>>,
-    pending: &mut HashSet<Topic>,
-) -> Option<Utf8Bytes> {
-    let frame = match parse_frame(text) {
-        Ok(frame) => frame,
-        Err((id, message)) => {
-            if bucket.take().is_err() {
-                return Some(rate_limited(id, tab.limits.max_commands_per_sec));
+    /// Serves the tab until it ends.
+    async fn serve<R, E>(&mut self, mut stream: R, expires_at: Instant) -> TabEnd
+    where
+        R: Stream<Item = Result<Message, E>> + Unpin,
+        E: ReadError,
+    {
+        let expiry = tokio::time::sleep_until(expires_at);
+        tokio::pin!(expiry);
+        loop {
+            let step = tokio::select! {
+                () = &mut expiry => Err(TabEnd::SessionEnded),
+                changed = self.ended.changed() => self.on_login_changed(changed.is_ok()),
+                message = stream.next() => self.on_message(message).await,
+                Some(out) = self.out_rx.recv() => self.on_outgoing(out).await,
+                Some((topic, item)) = self.topics.next(), if !self.topics.is_empty() => {
+                    self.on_topic(topic, item).await
+                }
+                Ok(()) = self.upstream.changed() => self.on_upstream().await,
+            };
+            if let Err(end) = step {
+                return end;
             }
+        }
+    }
+
+    /// Sends the close frame `end` calls for, within the write timeout.
+    async fn close(mut self, end: TabEnd) -> TabEnd {
+        if let Some((code, reason)) = end.close_frame() {
+            let frame = Message::Close(Some(CloseFrame {
+                code,
+                reason: Utf8Bytes::from(reason),
+            }));
+            let _ = tokio::time::timeout(self.write_timeout, self.sink.send(frame)).await;
+        }
+        tracing::debug!(user = %self.user(), ?end, "tab closed");
+        end
+    }
+
+    /// The login changed (`live` false once its sender is gone): a revocation or logout ends the
+    /// tab.
+    fn on_login_changed(&self, live: bool) -> Result<(), TabEnd> {
+        if self.revoked.load(Ordering::SeqCst) {
+            return Err(TabEnd::KioskRevoked);
+        }
+        if !live || *self.ended.borrow() {
+            return Err(TabEnd::SessionEnded);
+        }
+        Ok(())
+    }
+
+    /// A message from the browser.
+    async fn on_message<E: ReadError>(
+        &mut self,
+        message: Option<Result<Message, E>>,
+    ) -> Result<(), TabEnd> {
+        let text = match message {
+            None | Some(Ok(Message::Close(_))) => return Err(TabEnd::Gone),
+            Some(Err(e)) => {
+                tracing::debug!(user = %self.user(), "websocket read failed: {e}");
+                return Err(if e.is_too_big() {
+                    TabEnd::TooBig
+                } else {
+                    TabEnd::Gone
+                });
+            }
+            Some(Ok(Message::Text(text))) => text,
+            Some(Ok(Message::Binary(_))) => {
+                let message = "binary frames are not accepted: send JSON text frames";
+                return self.write_all([bad_request(0, message)]).await;
+            }
+            Some(Ok(Message::Ping(_) | Message::Pong(_))) => return Ok(()),
+        };
+        match self.on_text(&text) {
+            Some(reply) => self.write_all([reply]).await,
+            None => Ok(()),
+        }
+    }
+
+    /// Handles one text frame; returns the frame to answer with at once, if any. Every frame,
+    /// a bad one too, takes a token of the tab's rate limit.
+    fn on_text(&mut self, text: &str) -> Option<Utf8Bytes> {
+        let frame = parse_frame(text);
+        let id = match &frame {
+            Ok(frame) => frame.id,
+            Err(bad) => bad.id,
+        };
+        if self.bucket.take().is_err() {
+            let per_sec = self.limits.max_commands_per_sec;
+            let message = format!("too many requests: this tab may send {per_sec} per second");
+            return Some(rate_limited(id, message));
+        }
+        let frame = match frame {
+            Ok(frame) => frame,
+            Err(bad) => return Some(bad_request(id, &bad.error.to_string())),
+        };
+        match frame.body {
+            ClientBody::Command(command) => self.command(id, command),
+            ClientBody::Subscribe(topic) => self.subscribe(id, topic),
+            ClientBody::Unsubscribe(topic) => Some(self.unsubscribe(id, &topic)),
+        }
+    }
+
+    /// Runs a command on its own task; its reply comes back through `out_tx`.
+    fn command(&self, id: u64, command: Command) -> Option<Utf8Bytes> {
+        let Ok(permit) = self.inflight.clone().try_acquire_owned() else {
+            let message = format!(
+                "too many commands in flight: at most {} per tab",
+                self.limits.max_inflight_commands
+            );
+            return Some(rate_limited(id, message));
+        };
+        let session = self.session.clone();
+        let out_tx = self.out_tx.clone();
+        tokio::spawn(async move {
+            let _permit = permit;
+            let frame = match session.dispatch(command).await {
+                Ok(ok) => ServerFrame::Ok { id, ok },
+                Err(error) => ServerFrame::Error { id, error },
+            };
+            // The tab may be gone by now; then nobody needs the reply.
+            let _ = out_tx.send(Outgoing::Frame(frame_text(&frame))).await;
+        });
+        None
+    }
+
+    /// Subscribes on its own task (the first snapshot may wait for a poll); the subscription
+    /// comes back through `out_tx`.
+    fn subscribe(&mut self, id: u64, topic: Topic) -> Option<Utf8Bytes> {
+        if let Topic::Job { job_id } = &topic
+            && job_id.is_empty()
+        {
+            return Some(bad_request(id, "a job topic needs a job_id"));
+        }
+        if self.subscribed.contains_key(&topic) || self.pending.contains(&topic) {
+            return Some(done(id));
+        }
+        if self.subscribed.len() + self.pending.len() >= MAX_TOPICS_PER_TAB {
+            let message = format!("a tab may watch at most {MAX_TOPICS_PER_TAB} topics");
             return Some(bad_request(id, &message));
         }
-    };
-    let id = frame.id;
-    if bucket.take().is_err() {
-        return Some(rate_limited(id, tab.limits.max_commands_per_sec));
-    }
-    match frame.body {
-        ClientBody::Command(command) => {
-            let Ok(permit) = inflight.clone().try_acquire_owned() else {
-                let error = FlareError::RateLimited {
-                    message: format!(
-                        "too many commands in flight: at most {} per tab",
-                        tab.limits.max_inflight_commands
-                    ),
-                };
-                return Some(frame_text(&ServerFrame::Error { id, error }));
+        self.pending.insert(topic.clone());
+        let subscriptions = self.subscriptions.clone();
+        let out_tx = self.out_tx.clone();
+        tokio::spawn(async move {
+            let (subscription, start) = subscriptions.subscribe(topic.clone()).await;
+            let subscribed = Outgoing::Subscribed {
+                id,
+                topic,
+                subscription,
+                start,
             };
-            let session = tab.session.clone();
-            let actor = tab.actor.clone();
-            let audit = tab.audit.clone();
-            let out_tx = out_tx.clone();
-            tokio::spawn(async move {
-                let _permit = permit;
-                let result = session.dispatch(command, &actor, &audit).await;
-                let frame = match result {
-                    Ok(ok) => ServerFrame::Ok { id, ok },
-                    Err(error) => ServerFrame::Error { id, error },
-                };
-                // The tab may be gone by now; then nobody needs the reply.
-                let _ = out_tx.send(Outgoing::Frame(frame_text(&frame))).await;
-            });
-            None
-        }
-        ClientBody::Subscribe(topic) => {
-            if let Topic::Job { job_id } = &topic
-                && job_id.is_empty()
-            {
-                return Some(bad_request(id, "a job topic needs a job_id"));
-            }
-            if subscriptions.contains_key(&topic) || pending.contains(&topic) {
-                return Some(frame_text(&ServerFrame::Ok {
-                    id,
-                    ok: Reply::Done,
-                }));
-            }
-            if subscriptions.len() + pending.len() >= MAX_TOPICS_PER_TAB {
-                let message = format!("a tab may watch at most {MAX_TOPICS_PER_TAB} topics");
-                return Some(bad_request(id, &message));
-            }
-            pending.insert(topic.clone());
-            let hub = tab.hub.clone();
-            let out_tx = out_tx.clone();
-            tokio::spawn(async move {
-                let (subscription, start) = hub.subscribe(topic.clone()).await;
-                let _ = out_tx
-                    .send(Outgoing::Subscribed {
-                        id,
-                        topic,
-                        subscription,
-                        start,
-                    })
-                    .await;
-            });
-            None
-        }
-        ClientBody::Unsubscribe(topic) => {
-            pending.remove(&topic);
-            topics.remove(&topic);
-            subscriptions.remove(&topic);
-            Some(frame_text(&ServerFrame::Ok {
+            let _ = out_tx.send(subscribed).await;
+        });
+        None
+    }
+
+    fn unsubscribe(&mut self, id: u64, topic: &Topic) -> Utf8Bytes {
+        self.pending.remove(topic);
+        self.topics.remove(topic);
+        self.subscribed.remove(topic);
+        done(id)
+    }
+
+    /// A command's reply or a subscription, back from its task.
+    async fn on_outgoing(&mut self, out: Outgoing) -> Result<(), TabEnd> {
+        match out {
+            Outgoing::Frame(frame) => self.write_all([frame]).await,
+            Outgoing::Subscribed {
                 id,
-                ok: Reply::Done,
-            }))
+                topic,
+                subscription,
+                start,
+            } => {
+                if !self.pending.remove(&topic) {
+                    return Ok(()); // unsubscribed while waiting
+                }
+                self.subscribed.insert(topic.clone(), subscription);
+                self.topics.insert(topic, BroadcastStream::new(start.rx));
+                self.write_all(std::iter::once(done(id)).chain(start.frames))
+                    .await
+            }
         }
+    }
+
+    /// An event of a watched topic, or word that the tab fell behind it: a resync (a fresh
+    /// receiver and snapshot), or the end once it happened too often.
+    async fn on_topic(
+        &mut self,
+        topic: Topic,
+        item: Result<Utf8Bytes, BroadcastStreamRecvError>,
+    ) -> Result<(), TabEnd> {
+        let missed = match item {
+            Ok(frame) => return self.write_all([frame]).await,
+            Err(BroadcastStreamRecvError::Lagged(missed)) => missed,
+        };
+        let lags = self.lags.record(Instant::now());
+        tracing::info!(user = %self.user(), ?topic, missed, lags, "tab lagged");
+        if lags > self.limits.max_lag_resyncs {
+            return Err(TabEnd::Lagging);
+        }
+        let Start { rx, frames } = self.subscriptions.restart(&topic);
+        self.topics.insert(topic.clone(), BroadcastStream::new(rx));
+        let resync = event_frame(Event::Resync {
+            topic,
+            reason: format!("the tab fell {missed} events behind"),
+        });
+        self.write_all(std::iter::once(resync).chain(frames)).await
+    }
+
+    /// The upstream link changed state.
+    async fn on_upstream(&mut self) -> Result<(), TabEnd> {
+        let state = self.upstream.borrow_and_update().clone();
+        self.write_all([event_frame(Event::Upstream(state))]).await
     }
 }
 
-fn bad_request(id: u64, message: &str) -> Utf8Bytes {
-    frame_text(&ServerFrame::Error {
+/// The `ok: done` reply to a subscription change.
+fn done(id: u64) -> Utf8Bytes {
+    frame_text(&ServerFrame::Ok {
         id,
-        error: FlareError::BadRequest {
-            message: message.to_owned(),
-        },
+        ok: Reply::Done,
     })
-}
-
-fn rate_limited(id: u64, per_sec: f64) -> Utf8Bytes {
-    frame_text(&ServerFrame::Error {
-        id,
-        error: FlareError::RateLimited {
-            message: format!("too many requests: this tab may send {per_sec} per second"),
-        },
-    })
-}
-
-/// Parses a browser frame, or says what is wrong with it and which id to answer with.
-pub fn parse_frame(text: &str) -> Result<ClientFrame, (u64, String)> {
-    let value: Value =
-        serde_json::from_str(text).map_err(|e| (0, format!("malformed JSON: {e}")))?;
-    let Value::Object(mut fields) = value else {
-        return Err((
-            0,
-            "a frame must be a JSON object such as {\"id\": 1, \"command\": \"get_system_info\"}"
-                .to_owned(),
-        ));
-    };
-    let id = match fields.remove("id") {
-        Some(id) => id
-            .as_u64()
-            .ok_or_else(|| (0, format!("id must be a non-negative integer, not {id}")))?,
-        None => return Err((0, "the frame has no id".to_owned())),
-    };
-    if fields.len() != 1 {
-        let keys: Vec<&String> = fields.keys().collect();
-        return Err((
-            id,
-            format!(
-                "a frame needs exactly one of command, subscribe or unsubscribe besides id, not {keys:?}"
-            ),
-        ));
-    }
-    let Some((key, body)) = fields.into_iter().next() else {
-        return Err((id, "the frame is empty".to_owned()));
-    };
-    let body = match key.as_str() {
-        "command" => ClientBody::Command(parse_command(body).map_err(|m| (id, m))?),
-        "subscribe" => ClientBody::Subscribe(parse_topic(body).map_err(|m| (id, m))?),
-        "unsubscribe" => ClientBody::Unsubscribe(parse_topic(body).map_err(|m| (id, m))?),
-        other => {
-            return Err((
-                id,
-                format!(
-                    "unknown frame field {other:?}: expected command, subscribe or unsubscribe"
-                ),
-            ));
-        }
-    };
-    Ok(ClientFrame { id, body })
-}
-
-fn parse_topic(value: Value) -> Result<Topic, String> {
-    serde_json::from_value(value).map_err(|e| {
-        format!("bad topic: {e} (topics are \"system\", \"jobs\" or {{\"job\": {{\"job_id\": \"...\"}}}})")
-    })
-}
-
-/// Parses a command, naming an unknown command or the bad argument of a known one.
-pub fn parse_command(value: Value) -> Result<Command, String> {
-    let name = match &value {
-        Value::String(name) => name.clone(),
-        Value::Object(fields) if fields.len() == 1 => {
-            fields.keys().next().cloned().unwrap_or_default()
-        }
-        _ => {
-            return Err(
-                "a command is a name such as \"get_system_info\" or an object with one key \
-                        such as {\"abort_job\": {\"job_id\": \"...\"}}"
-                    .to_owned(),
-            );
-        }
-    };
-    let read_error = match serde_json::from_value::<ReadCommand>(value.clone()) {
-        Ok(command) => return Ok(Command::Read(command)),
-        Err(e) => e,
-    };
-    let mutate_error = match serde_json::from_value::<MutateCommand>(value) {
-        Ok(command) => return Ok(Command::Mutate(command)),
-        Err(e) => e,
-    };
-    let unknown = |e: &serde_json::Error| e.to_string().starts_with("unknown variant");
-    match (unknown(&read_error), unknown(&mutate_error)) {
-        (true, true) => Err(format!("unknown command {name:?}")),
-        (false, _) => Err(format!("bad arguments for {name}: {read_error}")),
-        (true, false) => Err(format!("bad arguments for {name}: {mutate_error}")),
-    }
 }
 
 #[cfg(test)]
@@ -463,75 +474,49 @@ mod tests {
     use super::*;
 
     #[test]
-    fn frames_parse_like_the_model_serializes_them() {
-        let frames = [
-            ClientFrame {
-                id: 1,
-                body: ClientBody::Command(Command::Read(ReadCommand::GetSystemInfo)),
-            },
-            ClientFrame {
-                id: 2,
-                body: ClientBody::Command(Command::Mutate(MutateCommand::AbortJob {
-                    job_id: "j".into(),
-                })),
-            },
-            ClientFrame {
-                id: 3,
-                body: ClientBody::Subscribe(Topic::Job { job_id: "j".into() }),
-            },
-            ClientFrame {
-                id: 4,
-                body: ClientBody::Unsubscribe(Topic::Jobs),
-            },
-        ];
-        for frame in frames {
-            let text = serde_json::to_string(&frame).expect("serialize");
-            assert_eq!(parse_frame(&text), Ok(frame), "{text}");
+    fn lags_count_while_they_come_within_the_memory() {
+        let start = Instant::now();
+        let mut lags = Lags::new(start);
+        assert_eq!(lags.record(start + Duration::from_secs(1)), 1);
+        assert_eq!(lags.record(start + Duration::from_secs(30)), 2);
+        assert_eq!(
+            lags.record(start + Duration::from_secs(90)),
+            3,
+            "60 s apart"
+        );
+        let later = start + Duration::from_secs(151);
+        assert_eq!(lags.record(later), 1, "more than 60 s apart: counted anew");
+    }
+
+    #[test]
+    fn only_capacity_errors_are_too_big() {
+        use tungstenite::error::{CapacityError, Error};
+        let too_long = CapacityError::MessageTooLong {
+            size: 2048,
+            max_size: 1024,
+        };
+        assert!(axum::Error::new(Error::Capacity(too_long)).is_too_big());
+        for other in [
+            Error::ConnectionClosed,
+            Error::Capacity(CapacityError::TooManyHeaders),
+            Error::Io(std::io::Error::other("too long")),
+        ] {
+            assert!(!axum::Error::new(other).is_too_big());
         }
     }
 
     #[test]
-    fn bad_frames_say_what_is_wrong() {
-        let cases = [
-            ("{not json", 0, "malformed JSON"),
-            ("[1]", 0, "must be a JSON object"),
-            ("{\"command\": \"get_system_info\"}", 0, "no id"),
-            (
-                "{\"id\": -1, \"command\": \"x\"}",
-                0,
-                "non-negative integer",
-            ),
-            ("{\"id\": 5}", 5, "exactly one of"),
-            (
-                "{\"id\": 6, \"shout\": 1}",
-                6,
-                "unknown frame field \"shout\"",
-            ),
-            (
-                "{\"id\": 7, \"command\": \"fly\"}",
-                7,
-                "unknown command \"fly\"",
-            ),
-            (
-                "{\"id\": 8, \"command\": {\"abort_job\": {}}}",
-                8,
-                "bad arguments for abort_job",
-            ),
-            (
-                "{\"id\": 9, \"command\": {\"get_job_meta\": {}}}",
-                9,
-                "missing field `job_id`",
-            ),
-            (
-                "{\"id\": 10, \"subscribe\": \"everything\"}",
-                10,
-                "bad topic",
-            ),
+    fn only_some_ends_send_a_close_frame() {
+        let codes = [
+            (TabEnd::Lagging, Some(CLOSE_LAGGING)),
+            (TabEnd::SessionEnded, Some(CLOSE_SESSION_ENDED)),
+            (TabEnd::KioskRevoked, Some(CLOSE_KIOSK_REVOKED)),
+            (TabEnd::TooBig, Some(CLOSE_TOO_BIG)),
+            (TabEnd::Gone, None),
+            (TabEnd::WriteStalled, None),
         ];
-        for (text, want_id, want) in cases {
-            let (id, message) = parse_frame(text).expect_err(text);
-            assert_eq!(id, want_id, "{text}");
-            assert!(message.contains(want), "{text}: {message}");
+        for (end, code) in codes {
+            assert_eq!(end.close_frame().map(|(code, _)| code), code, "{end:?}");
         }
     }
 
@@ -539,15 +524,28 @@ mod tests {
         use std::path::Path;
         use std::sync::atomic::{AtomicUsize, Ordering};
 
-        use flare_model::{Event, Role};
+        use flare_model::{ClientFrame, Event, Role};
         use tokio_stream::wrappers::ReceiverStream;
 
         use super::super::*;
+        use crate::audit::Audit;
         use crate::config::PollConfig;
         use crate::fake::FakeNvflare;
-        use crate::hub::{HubSettings, Hubs};
+        use crate::hub::{Hub, HubSettings, Hubs};
+        use crate::session::Actor;
 
-        type Incoming = mpsc::Sender<Result<Message, String>>;
+        /// A read error of the test's socket: never a size one.
+        #[derive(Debug, thiserror::Error)]
+        #[error("{0}")]
+        struct Broken(String);
+
+        impl ReadError for Broken {
+            fn is_too_big(&self) -> bool {
+                false
+            }
+        }
+
+        type Incoming = mpsc::Sender<Result<Message, Broken>>;
 
         /// Starts a tab whose outgoing messages land in a one-slot channel: it writes only as fast
         /// as the test reads.
@@ -580,8 +578,8 @@ mod tests {
             let tab = Tab {
                 session: Arc::new(TabSession::new(
                     hub.clone(),
-                    actor.clone(),
-                    audit.clone(),
+                    actor,
+                    audit,
                     crate::session::TabFiles {
                         transfers: crate::transfers::Transfers::new(
                             &crate::config::Config::default(),
@@ -589,9 +587,6 @@ mod tests {
                         owner: "login-1".into(),
                     },
                 )),
-                actor,
-                hub: hub.clone(),
-                audit,
                 limits: limits.clone(),
                 ended,
                 revoked: Default::default(),

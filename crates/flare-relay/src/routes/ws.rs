@@ -30,7 +30,6 @@ pub async fn handler(
     };
     let user = &login.user;
     let lease = state.hubs.attach(&user.identity, &user.kit, &study);
-    let hub = lease.hub().clone();
     let actor = Actor {
         user: user.name.clone(),
         role: user.role,
@@ -43,17 +42,14 @@ pub async fn handler(
     };
     let tab = Tab {
         session: std::sync::Arc::new(TabSession::new(
-            hub.clone(),
-            actor.clone(),
+            lease.hub().clone(),
+            actor,
             state.audit.clone(),
             TabFiles {
                 transfers: state.transfers.clone(),
                 owner: login.id.clone(),
             },
         )),
-        actor,
-        hub,
-        audit: state.audit.clone(),
         limits: state.limits.clone(),
         ended: login.ended(),
         revoked: login.revoked.clone(),

@@ -162,7 +162,7 @@ async fn an_oversized_message_closes_the_socket_with_1009() {
                 );
             }
             Some(Ok(_)) => {}
-            None | Some(Err(_)) => break,
+            None | Some(Err(_)) => panic!("the socket ended without a 1009 close frame"),
         }
     }
     assert_eq!(relay.fake.calls("do_command"), 0);
