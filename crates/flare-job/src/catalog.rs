@@ -6,8 +6,8 @@ use std::sync::OnceLock;
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
-use crate::object::{Arg, Component, Kind};
 use crate::JobError;
+use crate::object::{Arg, Component, Kind};
 
 /// The committed catalog text (regenerate with `py/make_catalog.py data/catalog.json`).
 pub const CATALOG_JSON: &str = include_str!("../data/catalog.json");
@@ -181,7 +181,10 @@ pub fn validate(component: &Component) -> Result<(), JobError> {
     let class = component.path.clone();
     for (name, value) in &component.args.0 {
         let Some(a) = info.arg(name) else {
-            return Err(JobError::UnknownArgument { class, arg: name.clone() });
+            return Err(JobError::UnknownArgument {
+                class,
+                arg: name.clone(),
+            });
         };
         let wrong = |expected: String, got: &str| JobError::WrongType {
             class: class.clone(),
@@ -192,7 +195,10 @@ pub fn validate(component: &Component) -> Result<(), JobError> {
         match value {
             Arg::Object(inner) => {
                 if a.ty != ArgType::Any {
-                    return Err(wrong(a.ty.name().to_owned(), &format!("an object ({})", inner.path)));
+                    return Err(wrong(
+                        a.ty.name().to_owned(),
+                        &format!("an object ({})", inner.path),
+                    ));
                 }
             }
             Arg::Value(Value::Null) => {
@@ -204,17 +210,24 @@ pub fn validate(component: &Component) -> Result<(), JobError> {
                 if !a.ty.accepts(v) {
                     return Err(wrong(a.ty.name().to_owned(), json_kind(v)));
                 }
-                if let Some(choices) = &a.choices {
-                    if !choices.contains(v) {
-                        let list: Vec<String> = choices.iter().map(Value::to_string).collect();
-                        return Err(wrong(format!("one of {}", list.join(", ")), &v.to_string()));
-                    }
+                if let Some(choices) = &a.choices
+                    && !choices.contains(v)
+                {
+                    let list: Vec<String> = choices.iter().map(Value::to_string).collect();
+                    return Err(wrong(format!("one of {}", list.join(", ")), &v.to_string()));
                 }
             }
         }
     }
-    if let Some(missing) = info.args.iter().find(|a| a.required && component.args.get(&a.name).is_none()) {
-        return Err(JobError::MissingArgument { class, arg: missing.name.clone() });
+    if let Some(missing) = info
+        .args
+        .iter()
+        .find(|a| a.required && component.args.get(&a.name).is_none())
+    {
+        return Err(JobError::MissingArgument {
+            class,
+            arg: missing.name.clone(),
+        });
     }
     Ok(())
 }

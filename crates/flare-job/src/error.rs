@@ -4,7 +4,9 @@
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum JobError {
     /// A job name outside nvflare's grammar (`[A-Za-z0-9][A-Za-z0-9._-]*`).
-    #[error("invalid job name {0:?}: it must start with a letter or digit and may contain only letters, digits, '.', '_' and '-'")]
+    #[error(
+        "invalid job name {0:?}: it must start with a letter or digit and may contain only letters, digits, '.', '_' and '-'"
+    )]
     InvalidJobName(String),
     /// `min_clients` must be positive.
     #[error("min_clients must be a positive number, got {0}")]
@@ -17,7 +19,12 @@ pub enum JobError {
     UnknownArgument { class: String, arg: String },
     /// An argument of the wrong JSON type.
     #[error("{class}: argument {arg} must be {expected}, got {got}")]
-    WrongType { class: String, arg: String, expected: String, got: String },
+    WrongType {
+        class: String,
+        arg: String,
+        expected: String,
+        got: String,
+    },
     /// A required constructor argument that was not given.
     #[error("{class}: missing required argument {arg}")]
     MissingArgument { class: String, arg: String },
@@ -33,7 +40,10 @@ pub enum JobError {
     ExecutorTasks(Vec<String>),
     /// A filter task set overlapping, but not equal to, an existing one.
     #[error("cannot add filters for {tasks:?} since it overlaps task set {existing:?}")]
-    FilterTasks { tasks: Vec<String>, existing: Vec<String> },
+    FilterTasks {
+        tasks: Vec<String>,
+        existing: Vec<String>,
+    },
     /// A component id used twice in one app.
     #[error("component with id {0} already exists")]
     DuplicateId(String),

@@ -5,11 +5,11 @@ use std::collections::BTreeMap;
 
 use serde_json::{Map, Value};
 
+use crate::JobError;
 use crate::catalog;
-use crate::job::{App, ExecutorDef, FedJob, TaskFilters, ALL_SITES, SERVER};
+use crate::job::{ALL_SITES, App, ExecutorDef, FedJob, SERVER, TaskFilters};
 use crate::json::Json;
 use crate::object::{Arg, Component};
-use crate::JobError;
 
 /// A resource as the loader found it.
 #[derive(Debug, Clone, PartialEq)]
@@ -51,13 +51,24 @@ impl ResourceLoader for MemoryResources {
         if let Some(bytes) = self.files.get(&path) {
             return Ok(Some(Loaded::File(bytes.clone())));
         }
-        let prefix = if path.is_empty() { String::new() } else { format!("{path}/") };
+        let prefix = if path.is_empty() {
+            String::new()
+        } else {
+            format!("{path}/")
+        };
         let files: Vec<(String, Vec<u8>)> = self
             .files
             .iter()
-            .filter_map(|(p, b)| p.strip_prefix(&prefix).map(|rel| (rel.to_owned(), b.clone())))
+            .filter_map(|(p, b)| {
+                p.strip_prefix(&prefix)
+                    .map(|rel| (rel.to_owned(), b.clone()))
+            })
             .collect();
-        Ok(if files.is_empty() { None } else { Some(Loaded::Dir(files)) })
+        Ok(if files.is_empty() {
+            None
+        } else {
+            Some(Loaded::Dir(files))
+        })
     }
 }
 
@@ -76,6 +87,9 @@ pub(crate) fn normalize(path: &str) -> String {
     parts.join("/")
 }
 
+/// One app of the export: (app name, server app, client app, sites).
+type Deployment<'a> = (String, Option<&'a App>, Option<&'a App>, Vec<String>);
+
 /// An exported job: its name and files (paths relative to the job folder).
 #[derive(Debug, Clone, PartialEq)]
 pub struct ExportedJob {
@@ -87,20 +101,40 @@ pub struct ExportedJob {
 
 impl FedJob {
     /// The deployments nvflare makes: (app name, server app, client app, sites).
-    fn deployments(&self) -> Result<Vec<(String, Option<&App>, Option<&App>, Vec<String>)>, JobError> {
-        let find = |t: &str| self.deploy.iter().find(|(target, _)| target == t).map(|(_, a)| a);
+    fn deployments(&self) -> Result<Vec<Deployment<'_>>, JobError> {
+        let find = |t: &str| {
+            self.deploy
+                .iter()
+                .find(|(target, _)| target == t)
+                .map(|(_, a)| a)
+        };
         if let Some(all) = find(ALL_SITES) {
             let server = find(SERVER).ok_or(JobError::MissingServer)?;
-            return Ok(vec![("app".to_owned(), Some(server), Some(all), vec![ALL_SITES.to_owned()])]);
+            return Ok(vec![(
+                "app".to_owned(),
+                Some(server),
+                Some(all),
+                vec![ALL_SITES.to_owned()],
+            )]);
         }
         Ok(self
             .deploy
             .iter()
             .map(|(target, app)| {
                 if app.server {
-                    ("app_server".to_owned(), Some(app), None, vec![target.clone()])
+                    (
+                        "app_server".to_owned(),
+                        Some(app),
+                        None,
+                        vec![target.clone()],
+                    )
                 } else {
-                    (format!("app_{target}"), None, Some(app), vec![target.clone()])
+                    (
+                        format!("app_{target}"),
+                        None,
+                        Some(app),
+                        vec![target.clone()],
+                    )
                 }
             })
             .collect())
@@ -145,7 +179,10 @@ impl FedJob {
                     .collect();
                 doc.insert("workflows", Json::Array(workflows));
                 base_app(app, &mut doc);
-                files.insert(format!("{app_name}/config/config_fed_server.json"), doc.to_pretty().into_bytes());
+                files.insert(
+                    format!("{app_name}/config/config_fed_server.json"),
+                    doc.to_pretty().into_bytes(),
+                );
                 copy_resources(app, loader, &mut custom)?;
             }
             if let Some(app) = client {
@@ -154,14 +191,20 @@ impl FedJob {
                 let executors = app.executors.iter().map(executor_entry).collect();
                 doc.insert("executors", Json::Array(executors));
                 base_app(app, &mut doc);
-                files.insert(format!("{app_name}/config/config_fed_client.json"), doc.to_pretty().into_bytes());
+                files.insert(
+                    format!("{app_name}/config/config_fed_client.json"),
+                    doc.to_pretty().into_bytes(),
+                );
                 copy_resources(app, loader, &mut custom)?;
             }
             for (path, bytes) in custom {
                 files.insert(format!("{app_name}/custom/{path}"), bytes);
             }
         }
-        Ok(ExportedJob { name: spec.name.clone(), files })
+        Ok(ExportedJob {
+            name: spec.name.clone(),
+            files,
+        })
     }
 }
 
@@ -201,7 +244,10 @@ fn filters(list: &[TaskFilters]) -> Json {
             .map(|(tasks, filters)| {
                 let mut entry = Json::object();
                 entry.insert("tasks", Value::from(tasks.clone()));
-                entry.insert("filters", Json::Array(filters.iter().map(class_entry).collect()));
+                entry.insert(
+                    "filters",
+                    Json::Array(filters.iter().map(class_entry).collect()),
+                );
                 entry
             })
             .collect(),
@@ -266,7 +312,10 @@ pub fn export_args(c: &Component) -> Json {
                 if let Some(d) = default_export {
                     out.insert(&a.name, Json::Plain(d.clone()));
                 } else if always && !a.required {
-                    out.insert(&a.name, Json::Plain(a.default.clone().unwrap_or(Value::Null)));
+                    out.insert(
+                        &a.name,
+                        Json::Plain(a.default.clone().unwrap_or(Value::Null)),
+                    );
                 }
             }
         }
@@ -276,7 +325,11 @@ pub fn export_args(c: &Component) -> Json {
 
 /// Copies the app's resources into `custom` as nvflare does: scripts first (at their relative
 /// path, with the local modules they import), then folders (flat, their contents at the top).
-fn copy_resources(app: &App, loader: &dyn ResourceLoader, custom: &mut BTreeMap<String, Vec<u8>>) -> Result<(), JobError> {
+fn copy_resources(
+    app: &App,
+    loader: &dyn ResourceLoader,
+    custom: &mut BTreeMap<String, Vec<u8>>,
+) -> Result<(), JobError> {
     let mut dirs = Vec::new();
     for r in &app.resources {
         match loader.load(r)? {
@@ -319,12 +372,11 @@ fn imports(source: &str) -> Vec<String> {
                     out.push(m.to_owned());
                 }
             }
-        } else if let Some(rest) = line.strip_prefix("from ") {
-            if let Some(m) = rest.split_whitespace().next() {
-                if !m.starts_with('.') {
-                    out.push(m.to_owned());
-                }
-            }
+        } else if let Some(rest) = line.strip_prefix("from ")
+            && let Some(m) = rest.split_whitespace().next()
+            && !m.starts_with('.')
+        {
+            out.push(m.to_owned());
         }
     }
     out
@@ -338,19 +390,32 @@ fn copy_imports(
     loader: &dyn ResourceLoader,
     custom: &mut BTreeMap<String, Vec<u8>>,
 ) -> Result<(), JobError> {
-    let script_dir = script.rsplit_once('/').map(|(d, _)| d.to_owned()).unwrap_or_default();
-    let roots: Vec<String> = if script_dir.is_empty() { vec![String::new()] } else { vec![script_dir, String::new()] };
+    let script_dir = script
+        .rsplit_once('/')
+        .map(|(d, _)| d.to_owned())
+        .unwrap_or_default();
+    let roots: Vec<String> = if script_dir.is_empty() {
+        vec![String::new()]
+    } else {
+        vec![script_dir, String::new()]
+    };
     let mut seen: Vec<String> = Vec::new();
     let mut queue: Vec<(String, Vec<u8>)> = vec![(script.to_owned(), bytes.to_vec())];
     while let Some((_, src)) = queue.pop() {
         for module in imports(&String::from_utf8_lossy(&src)) {
-            let valid = module.split('.').all(|p| !p.is_empty() && p.chars().all(|c| c.is_alphanumeric() || c == '_'));
+            let valid = module
+                .split('.')
+                .all(|p| !p.is_empty() && p.chars().all(|c| c.is_alphanumeric() || c == '_'));
             if !valid || module.split('.').next() == Some("nvflare") || seen.contains(&module) {
                 continue;
             }
             let rel = format!("{}.py", module.replace('.', "/"));
             for root in &roots {
-                let path = if root.is_empty() { rel.clone() } else { format!("{root}/{rel}") };
+                let path = if root.is_empty() {
+                    rel.clone()
+                } else {
+                    format!("{root}/{rel}")
+                };
                 if let Some(Loaded::File(found)) = loader.load(&path)? {
                     seen.push(module.clone());
                     custom.insert(rel.clone(), found.clone());
@@ -365,5 +430,8 @@ fn copy_imports(
 
 /// Turns an object map into `Map` (helper for callers building params).
 pub fn params(entries: &[(&str, Value)]) -> Map<String, Value> {
-    entries.iter().map(|(k, v)| ((*k).to_owned(), v.clone())).collect()
+    entries
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), v.clone()))
+        .collect()
 }

@@ -4,9 +4,9 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+use crate::JobError;
 use crate::catalog;
 use crate::object::{Arg, Component, JobObject, Kind, ScriptRunner};
-use crate::JobError;
 
 /// The server target.
 pub const SERVER: &str = "server";
@@ -43,17 +43,29 @@ pub struct ToOptions {
 impl ToOptions {
     /// Options with an id.
     pub fn id(id: impl Into<String>) -> ToOptions {
-        ToOptions { id: Some(id.into()), ..ToOptions::default() }
+        ToOptions {
+            id: Some(id.into()),
+            ..ToOptions::default()
+        }
     }
 
     /// Options with tasks.
     pub fn tasks<S: Into<String>>(tasks: impl IntoIterator<Item = S>) -> ToOptions {
-        ToOptions { tasks: Some(tasks.into_iter().map(Into::into).collect()), ..ToOptions::default() }
+        ToOptions {
+            tasks: Some(tasks.into_iter().map(Into::into).collect()),
+            ..ToOptions::default()
+        }
     }
 
     /// Options of a filter.
-    pub fn filter<S: Into<String>>(filter_type: FilterType, tasks: impl IntoIterator<Item = S>) -> ToOptions {
-        ToOptions { filter_type: Some(filter_type), ..ToOptions::tasks(tasks) }
+    pub fn filter<S: Into<String>>(
+        filter_type: FilterType,
+        tasks: impl IntoIterator<Item = S>,
+    ) -> ToOptions {
+        ToOptions {
+            filter_type: Some(filter_type),
+            ..ToOptions::tasks(tasks)
+        }
     }
 }
 
@@ -134,14 +146,21 @@ pub fn generate_id(id: &str, used: &[String]) -> String {
 
 fn first_digits(s: &str) -> Option<String> {
     let start = s.find(|c: char| c.is_ascii_digit())?;
-    let run: String = s[start..].chars().take_while(char::is_ascii_digit).collect();
+    let run: String = s[start..]
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect();
     Some(run)
 }
 
 /// `str(int(run) + 1)` for a run of ASCII digits of any length.
 fn increment_decimal(run: &str) -> String {
     let trimmed = run.trim_start_matches('0');
-    let mut digits: Vec<u8> = if trimmed.is_empty() { vec![b'0'] } else { trimmed.bytes().collect() };
+    let mut digits: Vec<u8> = if trimmed.is_empty() {
+        vec![b'0']
+    } else {
+        trimmed.bytes().collect()
+    };
     let mut i = digits.len();
     loop {
         if i == 0 {
@@ -161,7 +180,10 @@ fn increment_decimal(run: &str) -> String {
 
 impl App {
     fn new(server: bool) -> App {
-        App { server, ..App::default() }
+        App {
+            server,
+            ..App::default()
+        }
     }
 
     fn tracked_id(&mut self, id: &str) -> String {
@@ -170,7 +192,11 @@ impl App {
         id
     }
 
-    fn add_component(&mut self, component: Component, id: Option<&str>) -> Result<String, JobError> {
+    fn add_component(
+        &mut self,
+        component: Component,
+        id: Option<&str>,
+    ) -> Result<String, JobError> {
         let id = self.tracked_id(id.unwrap_or("component"));
         if self.components.iter().any(|(c, _)| *c == id) {
             return Err(JobError::DuplicateId(id));
@@ -179,22 +205,36 @@ impl App {
         Ok(id)
     }
 
-    fn add_controller(&mut self, controller: Component, id: Option<&str>) -> Result<String, JobError> {
+    fn add_controller(
+        &mut self,
+        controller: Component,
+        id: Option<&str>,
+    ) -> Result<String, JobError> {
         let id = self.tracked_id(id.filter(|s| !s.is_empty()).unwrap_or("controller"));
-        if self.components.iter().any(|(c, _)| *c == id) || self.workflows.iter().any(|(c, _)| *c == id) {
+        if self.components.iter().any(|(c, _)| *c == id)
+            || self.workflows.iter().any(|(c, _)| *c == id)
+        {
             return Err(JobError::DuplicateId(id));
         }
         self.workflows.push((id.clone(), controller));
         Ok(id)
     }
 
-    fn add_executor(&mut self, executor: Component, tasks: Option<Vec<String>>) -> Result<(), JobError> {
+    fn add_executor(
+        &mut self,
+        executor: Component,
+        tasks: Option<Vec<String>>,
+    ) -> Result<(), JobError> {
         let tasks = match tasks {
             Some(t) if !t.is_empty() => t,
             _ => vec!["*".to_owned()],
         };
         for item in &self.executors {
-            let dup: Vec<String> = tasks.iter().filter(|t| item.tasks.contains(t)).cloned().collect();
+            let dup: Vec<String> = tasks
+                .iter()
+                .filter(|t| item.tasks.contains(t))
+                .cloned()
+                .collect();
             if !dup.is_empty() {
                 return Err(JobError::ExecutorTasks(dup));
             }
@@ -203,7 +243,12 @@ impl App {
         Ok(())
     }
 
-    fn add_filter(&mut self, filter: Component, filter_type: FilterType, tasks: Vec<String>) -> Result<(), JobError> {
+    fn add_filter(
+        &mut self,
+        filter: Component,
+        filter_type: FilterType,
+        tasks: Vec<String>,
+    ) -> Result<(), JobError> {
         let mut set: Vec<String> = Vec::new();
         for t in tasks {
             if !set.contains(&t) {
@@ -221,7 +266,10 @@ impl App {
                 return Ok(());
             }
             if set.iter().any(|t| task_set.contains(t)) {
-                return Err(JobError::FilterTasks { tasks: set, existing: task_set.clone() });
+                return Err(JobError::FilterTasks {
+                    tasks: set,
+                    existing: task_set.clone(),
+                });
             }
         }
         list.push((set, vec![filter]));
@@ -299,7 +347,11 @@ impl TryFrom<JobSpec> for FedJob {
         job.spec.set_up_client = spec.set_up_client;
         for step in spec.steps {
             match step {
-                Step::To { target, object, options } => {
+                Step::To {
+                    target,
+                    object,
+                    options,
+                } => {
                     job.to(object, &target, options)?;
                 }
                 Step::AsId { id, object } => {
@@ -316,19 +368,33 @@ pub fn check_job_name(name: &str) -> Result<(), JobError> {
     let mut chars = name.chars();
     let ok = chars.next().is_some_and(|c| c.is_ascii_alphanumeric())
         && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'));
-    if ok { Ok(()) } else { Err(JobError::InvalidJobName(name.to_owned())) }
+    if ok {
+        Ok(())
+    } else {
+        Err(JobError::InvalidJobName(name.to_owned()))
+    }
 }
 
 fn validate_target(target: &str) -> Result<(), JobError> {
-    if target.is_empty() || (target != ALL_SITES && target.chars().any(|c| SPECIAL_CHARACTERS.contains(c))) {
+    if target.is_empty()
+        || (target != ALL_SITES && target.chars().any(|c| SPECIAL_CHARACTERS.contains(c)))
+    {
         return Err(JobError::InvalidTarget(target.to_owned()));
     }
     Ok(())
 }
 
 /// nvflare's `check_kwargs` for the options an object takes.
-fn check_options(what: &str, options: &ToOptions, tasks: bool, filter_type: bool) -> Result<(), JobError> {
-    let problem = |p: &str| JobError::Options { what: what.to_owned(), problem: p.to_owned() };
+fn check_options(
+    what: &str,
+    options: &ToOptions,
+    tasks: bool,
+    filter_type: bool,
+) -> Result<(), JobError> {
+    let problem = |p: &str| JobError::Options {
+        what: what.to_owned(),
+        problem: p.to_owned(),
+    };
     if options.tasks.is_some() && !tasks {
         return Err(problem("received unexpected arg 'tasks'"));
     }
@@ -336,7 +402,9 @@ fn check_options(what: &str, options: &ToOptions, tasks: bool, filter_type: bool
         return Err(problem("received unexpected arg 'filter_type'"));
     }
     if filter_type && options.filter_type.is_none() {
-        return Err(problem("missing required arg 'filter_type' (task_data or task_result)"));
+        return Err(problem(
+            "missing required arg 'filter_type' (task_data or task_result)",
+        ));
     }
     Ok(())
 }
@@ -392,11 +460,17 @@ impl FedJob {
     }
 
     /// nvflare's `FedJobConfig.add_resource_spec`: resource requirements of one site.
-    pub fn add_resource_spec(&mut self, site: &str, spec: Map<String, Value>) -> Result<(), JobError> {
+    pub fn add_resource_spec(
+        &mut self,
+        site: &str,
+        spec: Map<String, Value>,
+    ) -> Result<(), JobError> {
         if self.spec.resource_spec.contains_key(site) {
             return Err(JobError::DuplicateId(format!("resource spec of {site}")));
         }
-        self.spec.resource_spec.insert(site.to_owned(), Value::Object(spec));
+        self.spec
+            .resource_spec
+            .insert(site.to_owned(), Value::Object(spec));
         Ok(())
     }
 
@@ -415,7 +489,10 @@ impl FedJob {
     /// Registers an object to send to every client target when it is first used
     /// (nvflare's `set_up_client` override in a job pattern). Call it before any `to`.
     pub fn set_up_client(&mut self, object: impl Into<JobObject>, options: ToOptions) {
-        self.spec.set_up_client.push(ClientSetup { object: object.into(), options });
+        self.spec.set_up_client.push(ClientSetup {
+            object: object.into(),
+            options,
+        });
     }
 
     /// The client targets used so far, in order.
@@ -439,7 +516,10 @@ impl FedJob {
     }
 
     fn as_id_named(&mut self, id: String, object: Component) {
-        self.spec.steps.push(Step::AsId { id: id.clone(), object: object.clone() });
+        self.spec.steps.push(Step::AsId {
+            id: id.clone(),
+            object: object.clone(),
+        });
         self.pending.push((id, object));
     }
 
@@ -449,7 +529,10 @@ impl FedJob {
         if matches!(&object, JobObject::Class(c) if c.effective_kind() == Kind::Executor)
             || matches!(object, JobObject::ScriptRunner(_))
         {
-            return Err(JobError::WrongTarget { what: object.describe(), target: SERVER.to_owned() });
+            return Err(JobError::WrongTarget {
+                what: object.describe(),
+                target: SERVER.to_owned(),
+            });
         }
         self.to(object, SERVER, options)
     }
@@ -458,26 +541,44 @@ impl FedJob {
     pub fn to_clients(&mut self, object: impl Into<JobObject>, options: ToOptions) -> ToResult {
         let object = object.into();
         if matches!(&object, JobObject::Class(c) if c.effective_kind() == Kind::Controller) {
-            return Err(JobError::WrongTarget { what: object.describe(), target: "all clients".to_owned() });
+            return Err(JobError::WrongTarget {
+                what: object.describe(),
+                target: "all clients".to_owned(),
+            });
         }
         self.to(object, ALL_SITES, options)
     }
 
     /// `to(object, target, **options)`: assigns `object` to `server`, `@ALL` or a site.
     /// Returns the id of an added component (components, numpy model), else `None`.
-    pub fn to(&mut self, object: impl Into<JobObject>, target: &str, options: ToOptions) -> ToResult {
+    pub fn to(
+        &mut self,
+        object: impl Into<JobObject>,
+        target: &str,
+        options: ToOptions,
+    ) -> ToResult {
         let object = object.into();
         validate_target(target)?;
         if let JobObject::Class(c) = &object {
             catalog::validate(c)?;
         }
-        // Record before the set-up objects so a replay makes the same calls.
-        self.spec.steps.push(Step::To { target: target.to_owned(), object: object.clone(), options: options.clone() });
-        self.place(object, target, options)
+        let step = Step::To {
+            target: target.to_owned(),
+            object: object.clone(),
+            options: options.clone(),
+        };
+        let result = self.place(object, target, options)?;
+        // Only calls that succeeded are recorded, so the spec always replays.
+        self.spec.steps.push(step);
+        Ok(result)
     }
 
     fn app(&mut self, target: &str) -> &mut App {
-        let i = self.deploy.iter().position(|(t, _)| t == target).unwrap_or(0);
+        let i = self
+            .deploy
+            .iter()
+            .position(|(t, _)| t == target)
+            .unwrap_or(0);
         &mut self.deploy[i].1
     }
 
@@ -519,14 +620,21 @@ impl FedJob {
                 Kind::Executor => {
                     check_options(&what, &options, true, false)?;
                     if server {
-                        return Err(JobError::WrongTarget { what, target: target.to_owned() });
+                        return Err(JobError::WrongTarget {
+                            what,
+                            target: target.to_owned(),
+                        });
                     }
-                    self.app(target).add_executor(c.clone(), options.tasks.clone())?;
+                    self.app(target)
+                        .add_executor(c.clone(), options.tasks.clone())?;
                     None
                 }
                 Kind::Filter => {
                     check_options(&what, &options, true, true)?;
-                    let tasks = options.tasks.clone().unwrap_or_else(|| vec!["*".to_owned()]);
+                    let tasks = options
+                        .tasks
+                        .clone()
+                        .unwrap_or_else(|| vec!["*".to_owned()]);
                     let filter_type = options.filter_type.unwrap_or(FilterType::TaskData);
                     self.app(target).add_filter(c.clone(), filter_type, tasks)?;
                     None
@@ -536,7 +644,10 @@ impl FedJob {
             JobObject::ScriptRunner(runner) => {
                 check_options(&what, &options, true, false)?;
                 if server {
-                    return Err(JobError::WrongTarget { what, target: target.to_owned() });
+                    return Err(JobError::WrongTarget {
+                        what,
+                        target: target.to_owned(),
+                    });
                 }
                 let executor = runner.executor()?;
                 let app = self.app(target);
@@ -544,16 +655,23 @@ impl FedJob {
                 app.resources.push(runner.script.clone());
                 None
             }
-            JobObject::NpModel { model, initial_ckpt } => {
+            JobObject::NpModel {
+                model,
+                initial_ckpt,
+            } => {
                 check_options(&what, &options, false, false)?;
-                let mut persistor = Component::new("nvflare.app_common.np.np_model_persistor.NPModelPersistor");
+                let mut persistor =
+                    Component::new("nvflare.app_common.np.np_model_persistor.NPModelPersistor");
                 if let Some(m) = model {
                     persistor = persistor.arg("model", m.clone());
                 }
                 if let Some(c) = initial_ckpt {
-                    persistor = persistor.arg("source_ckpt_file_full_name", Value::String(c.clone()));
+                    persistor =
+                        persistor.arg("source_ckpt_file_full_name", Value::String(c.clone()));
                 }
-                let pid = self.app(target).add_component(persistor.clone(), Some(id.unwrap_or("persistor")))?;
+                let pid = self
+                    .app(target)
+                    .add_component(persistor.clone(), Some(id.unwrap_or("persistor")))?;
                 self.add_referenced(&persistor, target)?;
                 Some(pid)
             }
@@ -571,8 +689,12 @@ impl FedJob {
             return Ok(());
         }
         for name in reference_order(base) {
-            let Some(Arg::Value(Value::String(s))) = base.args.get(&name) else { continue };
-            let Some(pos) = self.pending.iter().position(|(id, _)| id == s) else { continue };
+            let Some(Arg::Value(Value::String(s))) = base.args.get(&name) else {
+                continue;
+            };
+            let Some(pos) = self.pending.iter().position(|(id, _)| id == s) else {
+                continue;
+            };
             let (id, comp) = self.pending[pos].clone();
             self.app(target).add_component(comp.clone(), Some(&id))?;
             self.add_referenced(&comp, target)?;
@@ -588,7 +710,12 @@ impl FedJob {
 /// of those the object keeps.
 fn reference_order(c: &Component) -> Vec<String> {
     match catalog::catalog().get(&c.path) {
-        Some(info) => info.args.iter().filter(|a| a.stored).map(|a| a.name.clone()).collect(),
+        Some(info) => info
+            .args
+            .iter()
+            .filter(|a| a.stored)
+            .map(|a| a.name.clone())
+            .collect(),
         None => c.args.0.iter().map(|(k, _)| k.clone()).collect(),
     }
 }
@@ -610,7 +737,10 @@ impl ScriptRunner {
                 .arg("execution_mode", Value::from("external_process"))
                 .arg("command", Value::from(argv))
                 .arg("launch_once", Value::from(self.launch_once))
-                .arg("launch_timeout", self.launch_timeout.map(Value::from).unwrap_or(Value::Null))
+                .arg(
+                    "launch_timeout",
+                    self.launch_timeout.map(Value::from).unwrap_or(Value::Null),
+                )
                 .arg("shutdown_timeout", Value::from(self.shutdown_timeout));
         } else {
             e = e
@@ -618,10 +748,19 @@ impl ScriptRunner {
                 .arg("task_script_path", Value::from(self.script.clone()))
                 .arg("task_script_args", self.script_args.to_value());
         }
-        Ok(e.arg("params_exchange_format", Value::from(self.framework.exchange_format()))
-            .arg("server_expected_format", Value::from(self.server_expected_format.clone()))
-            .arg("params_transfer_type", Value::from(self.params_transfer_type.clone()))
-            .arg("memory_gc_rounds", Value::from(self.memory_gc_rounds))
-            .arg("cuda_empty_cache", Value::from(self.cuda_empty_cache)))
+        Ok(e.arg(
+            "params_exchange_format",
+            Value::from(self.framework.exchange_format()),
+        )
+        .arg(
+            "server_expected_format",
+            Value::from(self.server_expected_format.clone()),
+        )
+        .arg(
+            "params_transfer_type",
+            Value::from(self.params_transfer_type.clone()),
+        )
+        .arg("memory_gc_rounds", Value::from(self.memory_gc_rounds))
+        .arg("cuda_empty_cache", Value::from(self.cuda_empty_cache)))
     }
 }

@@ -17,20 +17,20 @@ mod shlex;
 #[cfg(feature = "zip")]
 mod zipped;
 
-pub use catalog::{catalog, validate, ArgInfo, ArgType, Catalog, ClassInfo, CATALOG_JSON};
+pub use catalog::{ArgInfo, ArgType, CATALOG_JSON, Catalog, ClassInfo, catalog, validate};
 pub use error::JobError;
-pub use export::{export_args, params, ExportedJob, Loaded, MemoryResources, ResourceLoader};
+pub use export::{ExportedJob, Loaded, MemoryResources, ResourceLoader, export_args, params};
 pub use job::{
-    check_job_name, generate_id, ClientSetup, FedJob, FilterType, JobSpec, Step, ToOptions, ToResult, ALL_SITES,
-    SERVER,
+    ALL_SITES, ClientSetup, FedJob, FilterType, JobSpec, SERVER, Step, ToOptions, ToResult,
+    check_job_name, generate_id,
 };
 pub use json::Json;
 #[cfg(not(target_arch = "wasm32"))]
 pub use native::FsResources;
 pub use object::{Arg, Args, CommandLine, Component, Framework, JobObject, Kind, ScriptRunner};
 pub use patterns::{
-    CcwfCyclicClient, CcwfCyclicServer, CcwfPattern, CcwfWorkflow, CrossSiteEval, CyclicPattern, FedAvgPattern,
-    Pattern, SwarmClient, SwarmServer, CLIENT_API_EXECUTOR,
+    CLIENT_API_EXECUTOR, CcwfCyclicClient, CcwfCyclicServer, CcwfPattern, CcwfWorkflow,
+    CrossSiteEval, CyclicPattern, FedAvgPattern, Pattern, SwarmClient, SwarmServer,
 };
 
 /// A job file: a pattern (`{"pattern": "fedavg", ...}`) or a job (`{"name": ..., "steps": [...]}`).
@@ -48,9 +48,13 @@ impl JobFile {
     pub fn from_json(text: &str) -> Result<JobFile, String> {
         let value: serde_json::Value = serde_json::from_str(text).map_err(|e| e.to_string())?;
         if value.get("pattern").is_some() {
-            return serde_json::from_value(value).map(JobFile::Pattern).map_err(|e| e.to_string());
+            return serde_json::from_value(value)
+                .map(JobFile::Pattern)
+                .map_err(|e| e.to_string());
         }
-        serde_json::from_value(value).map(JobFile::Job).map_err(|e| e.to_string())
+        serde_json::from_value(value)
+            .map(JobFile::Job)
+            .map_err(|e| e.to_string())
     }
 
     /// The job.

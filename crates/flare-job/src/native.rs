@@ -2,11 +2,14 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::export::{ExportedJob, Loaded, ResourceLoader};
 use crate::JobError;
+use crate::export::{ExportedJob, Loaded, ResourceLoader};
 
 fn io(path: &Path, e: std::io::Error) -> JobError {
-    JobError::Io { path: path.display().to_string(), message: e.to_string().to_lowercase() }
+    JobError::Io {
+        path: path.display().to_string(),
+        message: e.to_string().to_lowercase(),
+    }
 }
 
 /// Resources read from the file system; relative paths are resolved against `base` (nvflare
@@ -24,7 +27,10 @@ impl FsResources {
 }
 
 fn walk(root: &Path, dir: &Path, out: &mut Vec<(String, Vec<u8>)>) -> Result<(), JobError> {
-    let mut entries: Vec<_> = std::fs::read_dir(dir).map_err(|e| io(dir, e))?.filter_map(Result::ok).collect();
+    let mut entries: Vec<_> = std::fs::read_dir(dir)
+        .map_err(|e| io(dir, e))?
+        .filter_map(Result::ok)
+        .collect();
     entries.sort_by_key(|e| e.file_name());
     for entry in entries {
         let path = entry.path();
@@ -32,8 +38,14 @@ fn walk(root: &Path, dir: &Path, out: &mut Vec<(String, Vec<u8>)>) -> Result<(),
             walk(root, &path, out)?;
         } else {
             let rel = path.strip_prefix(root).unwrap_or(&path);
-            let rel: Vec<String> = rel.components().map(|c| c.as_os_str().to_string_lossy().into_owned()).collect();
-            out.push((rel.join("/"), std::fs::read(&path).map_err(|e| io(&path, e))?));
+            let rel: Vec<String> = rel
+                .components()
+                .map(|c| c.as_os_str().to_string_lossy().into_owned())
+                .collect();
+            out.push((
+                rel.join("/"),
+                std::fs::read(&path).map_err(|e| io(&path, e))?,
+            ));
         }
     }
     Ok(())
@@ -47,7 +59,9 @@ impl ResourceLoader for FsResources {
             walk(&full, &full, &mut files)?;
             Ok(Some(Loaded::Dir(files)))
         } else if full.is_file() {
-            Ok(Some(Loaded::File(std::fs::read(&full).map_err(|e| io(&full, e))?)))
+            Ok(Some(Loaded::File(
+                std::fs::read(&full).map_err(|e| io(&full, e))?,
+            )))
         } else {
             Ok(None)
         }
@@ -63,11 +77,16 @@ impl ExportedJob {
             let meta = std::fs::read(dir.join("meta.json")).ok();
             let owned = meta
                 .and_then(|m| serde_json::from_slice::<serde_json::Value>(&m).ok())
-                .is_some_and(|m| m.get("name").and_then(|n| n.as_str()) == Some(self.name.as_str()));
+                .is_some_and(|m| {
+                    m.get("name").and_then(|n| n.as_str()) == Some(self.name.as_str())
+                });
             if !owned {
                 return Err(JobError::Io {
                     path: dir.display().to_string(),
-                    message: format!("job folder already exists and does not belong to job {}", self.name),
+                    message: format!(
+                        "job folder already exists and does not belong to job {}",
+                        self.name
+                    ),
                 });
             }
             std::fs::remove_dir_all(&dir).map_err(|e| io(&dir, e))?;

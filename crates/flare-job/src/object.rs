@@ -61,13 +61,12 @@ impl Serialize for Arg {
 impl<'de> Deserialize<'de> for Arg {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Arg, D::Error> {
         let v = Value::deserialize(d)?;
-        if let Value::Object(map) = &v {
-            if map.len() == 1 {
-                if let Some(inner) = map.get("$object") {
-                    let c = Component::deserialize(inner.clone()).map_err(serde::de::Error::custom)?;
-                    return Ok(Arg::Object(Box::new(c)));
-                }
-            }
+        if let Value::Object(map) = &v
+            && map.len() == 1
+            && let Some(inner) = map.get("$object")
+        {
+            let c = Component::deserialize(inner.clone()).map_err(serde::de::Error::custom)?;
+            return Ok(Arg::Object(Box::new(c)));
         }
         Ok(Arg::Value(v))
     }
@@ -140,12 +139,19 @@ pub struct Component {
 impl Component {
     /// A class instance without arguments.
     pub fn new(path: impl Into<String>) -> Component {
-        Component { path: path.into(), args: Args::default(), kind: None }
+        Component {
+            path: path.into(),
+            args: Args::default(),
+            kind: None,
+        }
     }
 
     /// A class that is not in the catalog, with its role.
     pub fn custom(path: impl Into<String>, kind: Kind) -> Component {
-        Component { kind: Some(kind), ..Component::new(path) }
+        Component {
+            kind: Some(kind),
+            ..Component::new(path)
+        }
     }
 
     /// Adds an argument.

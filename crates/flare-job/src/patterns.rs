@@ -5,20 +5,24 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use crate::JobError;
 use crate::job::{FedJob, ToOptions};
 use crate::object::{Args, CommandLine, Component, Framework, JobObject, ScriptRunner};
-use crate::JobError;
 
 /// nvflare's Client API executor (what `ScriptRunner` configures).
-pub const CLIENT_API_EXECUTOR: &str = "nvflare.app_common.executors.client_api_executor.ClientAPIExecutor";
+pub const CLIENT_API_EXECUTOR: &str =
+    "nvflare.app_common.executors.client_api_executor.ClientAPIExecutor";
 const FEDAVG: &str = "nvflare.app_common.workflows.fedavg.FedAvg";
 const CYCLIC_CONTROLLER: &str = "nvflare.app_common.workflows.cyclic_ctl.CyclicController";
-const FULL_MODEL_SHAREABLE_GENERATOR: &str =
-    "nvflare.app_common.shareablegenerators.full_model_shareable_generator.FullModelShareableGenerator";
-const VALIDATION_JSON_GENERATOR: &str = "nvflare.app_common.widgets.validation_json_generator.ValidationJsonGenerator";
-const INTIME_MODEL_SELECTOR: &str = "nvflare.app_common.widgets.intime_model_selector.IntimeModelSelector";
-const METRICS_ARTIFACT_WRITER: &str = "nvflare.app_common.widgets.metrics_artifact_writer.MetricsArtifactWriter";
-const CONVERT_TO_FED_EVENT: &str = "nvflare.app_common.widgets.convert_to_fed_event.ConvertToFedEvent";
+const FULL_MODEL_SHAREABLE_GENERATOR: &str = "nvflare.app_common.shareablegenerators.full_model_shareable_generator.FullModelShareableGenerator";
+const VALIDATION_JSON_GENERATOR: &str =
+    "nvflare.app_common.widgets.validation_json_generator.ValidationJsonGenerator";
+const INTIME_MODEL_SELECTOR: &str =
+    "nvflare.app_common.widgets.intime_model_selector.IntimeModelSelector";
+const METRICS_ARTIFACT_WRITER: &str =
+    "nvflare.app_common.widgets.metrics_artifact_writer.MetricsArtifactWriter";
+const CONVERT_TO_FED_EVENT: &str =
+    "nvflare.app_common.widgets.convert_to_fed_event.ConvertToFedEvent";
 const SWARM_SERVER: &str = "nvflare.app_common.ccwf.swarm_server_ctl.SwarmServerController";
 const SWARM_CLIENT: &str = "nvflare.app_common.ccwf.swarm_client_ctl.SwarmClientController";
 const CYCLIC_SERVER: &str = "nvflare.app_common.ccwf.cyclic_server_ctl.CyclicServerController";
@@ -152,7 +156,10 @@ impl FedAvgPattern {
 
     /// The job.
     pub fn build(&self) -> Result<FedJob, JobError> {
-        let problem = |p: &str| JobError::Pattern { pattern: "fedavg".to_owned(), problem: p.to_owned() };
+        let problem = |p: &str| JobError::Pattern {
+            pattern: "fedavg".to_owned(),
+            problem: p.to_owned(),
+        };
         if self.model.is_none() && self.initial_ckpt.is_none() {
             return Err(problem("must provide either model or initial_ckpt"));
         }
@@ -163,20 +170,33 @@ impl FedAvgPattern {
         job.set_min_clients(self.min_clients)?;
         // BaseFedJob
         job.set_up_client(
-            Component::new(CONVERT_TO_FED_EVENT).arg("events_to_convert", Value::from(vec!["analytix_log_stats"])),
+            Component::new(CONVERT_TO_FED_EVENT)
+                .arg("events_to_convert", Value::from(vec!["analytix_log_stats"])),
             ToOptions::id("event_to_fed"),
         );
-        job.to_server(Component::new(VALIDATION_JSON_GENERATOR), ToOptions::id("json_generator"))?;
+        job.to_server(
+            Component::new(VALIDATION_JSON_GENERATOR),
+            ToOptions::id("json_generator"),
+        )?;
         if !self.key_metric.is_empty() {
             let selector = Component::new(INTIME_MODEL_SELECTOR)
                 .arg("key_metric", Value::from(self.key_metric.clone()))
-                .arg("negate_key_metric", Value::from(self.key_metric_mode == "min"));
+                .arg(
+                    "negate_key_metric",
+                    Value::from(self.key_metric_mode == "min"),
+                );
             job.to_server(selector, ToOptions::id("model_selector"))?;
         }
-        job.to_server(Component::new(METRICS_ARTIFACT_WRITER), ToOptions::id("metrics_artifact_writer"))?;
+        job.to_server(
+            Component::new(METRICS_ARTIFACT_WRITER),
+            ToOptions::id("metrics_artifact_writer"),
+        )?;
         let persistor_id = job
             .to_server(
-                JobObject::NpModel { model: self.model.clone(), initial_ckpt: self.initial_ckpt.clone() },
+                JobObject::NpModel {
+                    model: self.model.clone(),
+                    initial_ckpt: self.initial_ckpt.clone(),
+                },
                 ToOptions::id("persistor"),
             )?
             .unwrap_or_default();
@@ -185,10 +205,22 @@ impl FedAvgPattern {
             .arg("num_rounds", Value::from(self.num_rounds))
             .arg("persistor_id", Value::from(persistor_id))
             .arg("task_name", Value::from("train"));
-        let controller = set(controller, "stop_cond", self.stop_cond.clone().map(Value::from));
+        let controller = set(
+            controller,
+            "stop_cond",
+            self.stop_cond.clone().map(Value::from),
+        );
         let controller = set(controller, "patience", self.patience.map(Value::from));
-        let controller = set(controller, "exclude_vars", self.exclude_vars.clone().map(Value::from));
-        let controller = set(controller, "aggregation_weights", self.aggregation_weights.clone());
+        let controller = set(
+            controller,
+            "exclude_vars",
+            self.exclude_vars.clone().map(Value::from),
+        );
+        let controller = set(
+            controller,
+            "aggregation_weights",
+            self.aggregation_weights.clone(),
+        );
         job.to_server(controller, ToOptions::default())?;
         let mut runner = ScriptRunner::new(&self.train_script).framework(Framework::Numpy);
         runner.script_args = CommandLine::Text(self.train_args.clone());
@@ -260,23 +292,41 @@ impl CyclicPattern {
     /// The job.
     pub fn build(&self) -> Result<FedJob, JobError> {
         if self.min_clients < 2 {
-            return Err(JobError::Pattern { pattern: "cyclic".to_owned(), problem: "min_clients must be at least 2".to_owned() });
+            return Err(JobError::Pattern {
+                pattern: "cyclic".to_owned(),
+                problem: "min_clients must be at least 2".to_owned(),
+            });
         }
         let mut job = FedJob::new(&self.name)?;
         job.set_min_clients(self.min_clients)?;
         let persistor_id = job
-            .to_server(JobObject::NpModel { model: Some(self.model.clone()), initial_ckpt: None }, ToOptions::id("persistor"))?
+            .to_server(
+                JobObject::NpModel {
+                    model: Some(self.model.clone()),
+                    initial_ckpt: None,
+                },
+                ToOptions::id("persistor"),
+            )?
             .unwrap_or_default();
         let controller = Component::new(CYCLIC_CONTROLLER)
             .arg("num_rounds", Value::from(self.num_rounds))
-            .arg("task_assignment_timeout", Value::from(self.task_assignment_timeout))
+            .arg(
+                "task_assignment_timeout",
+                Value::from(self.task_assignment_timeout),
+            )
             .arg("persistor_id", Value::from(persistor_id))
             .arg("shareable_generator_id", Value::from("shareable_generator"))
             .arg("task_name", Value::from("train"))
             .arg("task_check_period", Value::from(0.5))
-            .arg("memory_gc_rounds", Value::from(self.server_memory_gc_rounds));
+            .arg(
+                "memory_gc_rounds",
+                Value::from(self.server_memory_gc_rounds),
+            );
         job.to(controller, crate::SERVER, ToOptions::default())?;
-        job.to_server(Component::new(FULL_MODEL_SHAREABLE_GENERATOR), ToOptions::id("shareable_generator"))?;
+        job.to_server(
+            Component::new(FULL_MODEL_SHAREABLE_GENERATOR),
+            ToOptions::id("shareable_generator"),
+        )?;
         let mut runner = ScriptRunner::new(&self.train_script).framework(self.framework);
         runner.script_args = CommandLine::Text(self.train_args.clone());
         runner.launch_external_process = self.launch_external_process;
@@ -411,7 +461,11 @@ impl CcwfPattern {
         }
         let executor_tasks = match &self.executor_tasks {
             Some(t) if !t.is_empty() => t.clone(),
-            _ => vec!["train".to_owned(), "validate".to_owned(), "submit_model".to_owned()],
+            _ => vec![
+                "train".to_owned(),
+                "validate".to_owned(),
+                "submit_model".to_owned(),
+            ],
         };
         if let Some(r) = &self.external_resources {
             job.to_server(JobObject::resource(r), ToOptions::default())?;
@@ -420,18 +474,27 @@ impl CcwfPattern {
         let mut executor_added = false;
         for wf in &self.workflows {
             match wf {
-                CcwfWorkflow::Swarm { server, client, cse } => {
-                    let mut ctl = Component::new(SWARM_SERVER).arg("num_rounds", Value::from(server.num_rounds));
+                CcwfWorkflow::Swarm {
+                    server,
+                    client,
+                    cse,
+                } => {
+                    let mut ctl = Component::new(SWARM_SERVER)
+                        .arg("num_rounds", Value::from(server.num_rounds));
                     ctl.args.0.extend(server.args.0.iter().cloned());
                     job.to_server(ctl, ToOptions::default())?;
                     let metric_comparator_id = match &client.metric_comparator {
                         Some(m) => job.to_clients(m.clone(), ToOptions::id("metric_comparator"))?,
                         None => None,
                     };
-                    let persistor_id = job.to_clients(client.persistor.clone(), ToOptions::id("persistor"))?;
-                    let generator_id =
-                        job.to_clients(client.shareable_generator.clone(), ToOptions::id("shareable_generator"))?;
-                    let aggregator_id = job.to_clients(client.aggregator.clone(), ToOptions::id("aggregator"))?;
+                    let persistor_id =
+                        job.to_clients(client.persistor.clone(), ToOptions::id("persistor"))?;
+                    let generator_id = job.to_clients(
+                        client.shareable_generator.clone(),
+                        ToOptions::id("shareable_generator"),
+                    )?;
+                    let aggregator_id =
+                        job.to_clients(client.aggregator.clone(), ToOptions::id("aggregator"))?;
                     let mut ctl = Component::new(SWARM_CLIENT)
                         .arg("aggregator_id", Value::from(aggregator_id))
                         .arg("persistor_id", Value::from(persistor_id.clone()))
@@ -440,7 +503,10 @@ impl CcwfPattern {
                     ctl.args.0.extend(client.args.0.iter().cloned());
                     job.to_clients(ctl, ToOptions::tasks(["swarm_*"]))?;
                     if !executor_added {
-                        job.to_clients(client.executor.clone(), ToOptions::tasks(executor_tasks.clone()))?;
+                        job.to_clients(
+                            client.executor.clone(),
+                            ToOptions::tasks(executor_tasks.clone()),
+                        )?;
                         executor_added = true;
                     }
                     if let Some(selector) = &client.model_selector {
@@ -450,20 +516,31 @@ impl CcwfPattern {
                         add_cross_site_eval(&mut job, cse, persistor_id)?;
                     }
                 }
-                CcwfWorkflow::Cyclic { server, client, cse } => {
-                    let mut ctl = Component::new(CYCLIC_SERVER).arg("num_rounds", Value::from(server.num_rounds));
+                CcwfWorkflow::Cyclic {
+                    server,
+                    client,
+                    cse,
+                } => {
+                    let mut ctl = Component::new(CYCLIC_SERVER)
+                        .arg("num_rounds", Value::from(server.num_rounds));
                     ctl.args.0.extend(server.args.0.iter().cloned());
                     job.to_server(ctl, ToOptions::default())?;
-                    let persistor_id = job.to_clients(client.persistor.clone(), ToOptions::id("persistor"))?;
-                    let generator_id =
-                        job.to_clients(client.shareable_generator.clone(), ToOptions::id("shareable_generator"))?;
+                    let persistor_id =
+                        job.to_clients(client.persistor.clone(), ToOptions::id("persistor"))?;
+                    let generator_id = job.to_clients(
+                        client.shareable_generator.clone(),
+                        ToOptions::id("shareable_generator"),
+                    )?;
                     let mut ctl = Component::new(CYCLIC_CLIENT)
                         .arg("persistor_id", Value::from(persistor_id.clone()))
                         .arg("shareable_generator_id", Value::from(generator_id));
                     ctl.args.0.extend(client.args.0.iter().cloned());
                     job.to_clients(ctl, ToOptions::tasks(["cyclic_*"]))?;
                     if !executor_added {
-                        job.to_clients(client.executor.clone(), ToOptions::tasks(executor_tasks.clone()))?;
+                        job.to_clients(
+                            client.executor.clone(),
+                            ToOptions::tasks(executor_tasks.clone()),
+                        )?;
                         executor_added = true;
                     }
                     if let Some(cse) = cse {
@@ -476,7 +553,11 @@ impl CcwfPattern {
     }
 }
 
-fn add_cross_site_eval(job: &mut FedJob, cse: &CrossSiteEval, persistor_id: Option<String>) -> Result<(), JobError> {
+fn add_cross_site_eval(
+    job: &mut FedJob,
+    cse: &CrossSiteEval,
+    persistor_id: Option<String>,
+) -> Result<(), JobError> {
     let mut ctl = Component::new(CSE_SERVER);
     ctl.args = cse.server_args.clone();
     job.to_server(ctl, ToOptions::default())?;

@@ -9,11 +9,11 @@ use std::sync::OnceLock;
 use std::time::Instant;
 
 use flare_job::{
-    Args, CcwfCyclicClient, CcwfCyclicServer, CcwfPattern, CcwfWorkflow, Component, CrossSiteEval, CyclicPattern,
-    FedAvgPattern, FedJob, FilterType, Framework, FsResources, JobObject, Kind, ScriptRunner, SwarmClient,
-    SwarmServer, ToOptions,
+    Args, CcwfCyclicClient, CcwfCyclicServer, CcwfPattern, CcwfWorkflow, Component, CrossSiteEval,
+    CyclicPattern, FedAvgPattern, FedJob, FilterType, Framework, FsResources, JobObject, Kind,
+    ScriptRunner, SwarmClient, SwarmServer, ToOptions,
 };
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 
 const FEDAVG: &str = "nvflare.app_common.workflows.fedavg.FedAvg";
 const SAG: &str = "nvflare.app_common.workflows.scatter_and_gather.ScatterAndGather";
@@ -23,10 +23,8 @@ const SELECTOR: &str = "nvflare.app_common.widgets.intime_model_selector.IntimeM
 const NP_PERSISTOR: &str = "nvflare.app_common.np.np_model_persistor.NPModelPersistor";
 const NP_TRAINER: &str = "nvflare.app_common.np.np_trainer.NPTrainer";
 const NP_VALIDATOR: &str = "nvflare.app_common.np.np_validator.NPValidator";
-const GENERATOR: &str =
-    "nvflare.app_common.shareablegenerators.full_model_shareable_generator.FullModelShareableGenerator";
-const AGGREGATOR: &str =
-    "nvflare.app_common.aggregators.intime_accumulate_model_aggregator.InTimeAccumulateWeightedAggregator";
+const GENERATOR: &str = "nvflare.app_common.shareablegenerators.full_model_shareable_generator.FullModelShareableGenerator";
+const AGGREGATOR: &str = "nvflare.app_common.aggregators.intime_accumulate_model_aggregator.InTimeAccumulateWeightedAggregator";
 const SWARM_CLIENT: &str = "nvflare.app_common.ccwf.swarm_client_ctl.SwarmClientController";
 const EXCLUDE_VARS: &str = "nvflare.app_common.filters.exclude_vars.ExcludeVars";
 const PERCENTILE: &str = "nvflare.app_common.filters.percentile_privacy.PercentilePrivacy";
@@ -75,19 +73,28 @@ fn python_exports() -> &'static Path {
             output.status,
             String::from_utf8_lossy(&output.stderr)
         );
-        eprintln!("nvflare exported all parity cases in {:.1?}", started.elapsed());
+        eprintln!(
+            "nvflare exported all parity cases in {:.1?}",
+            started.elapsed()
+        );
         out
     })
 }
 
 fn files(root: &Path) -> BTreeMap<String, Vec<u8>> {
     fn walk(root: &Path, dir: &Path, out: &mut BTreeMap<String, Vec<u8>>) {
-        for entry in std::fs::read_dir(dir).unwrap_or_else(|e| panic!("read {}: {e}", dir.display())) {
+        for entry in
+            std::fs::read_dir(dir).unwrap_or_else(|e| panic!("read {}: {e}", dir.display()))
+        {
             let path = entry.expect("dir entry").path();
             if path.is_dir() {
                 walk(root, &path, out);
             } else {
-                let rel = path.strip_prefix(root).expect("under root").to_string_lossy().into_owned();
+                let rel = path
+                    .strip_prefix(root)
+                    .expect("under root")
+                    .to_string_lossy()
+                    .into_owned();
                 out.insert(rel, std::fs::read(&path).expect("read file"));
             }
         }
@@ -101,7 +108,9 @@ fn is_uuid(s: &str) -> bool {
     let parts: Vec<&str> = s.split('-').collect();
     parts.len() == 5
         && parts.iter().map(|p| p.len()).eq([8, 4, 4, 4, 12])
-        && parts.iter().all(|p| p.chars().all(|c| c.is_ascii_hexdigit()))
+        && parts
+            .iter()
+            .all(|p| p.chars().all(|c| c.is_ascii_hexdigit()))
 }
 
 /// Uuids (from `as_id`) become `<uuid-N>` in order of appearance; filter task sets (Python
@@ -158,7 +167,10 @@ fn assert_same(case: &str, python: &Path, rust: &Path) {
                 serde_json::to_string_pretty(&b).unwrap_or_default()
             );
         } else {
-            assert!(py_bytes == rs_bytes, "{case}: {path} has different contents");
+            assert!(
+                py_bytes == rs_bytes,
+                "{case}: {path} has different contents"
+            );
         }
     }
 }
@@ -167,8 +179,12 @@ fn check(case: &str, job: FedJob) {
     let python = python_exports().join(case);
     let rust = work_dir().join("rust").join(case);
     let _ = std::fs::remove_dir_all(&rust);
-    let exported = job.export(&FsResources::new(fixtures())).unwrap_or_else(|e| panic!("{case}: export: {e}"));
-    exported.write_to(&rust).unwrap_or_else(|e| panic!("{case}: write: {e}"));
+    let exported = job
+        .export(&FsResources::new(fixtures()))
+        .unwrap_or_else(|e| panic!("{case}: export: {e}"));
+    exported
+        .write_to(&rust)
+        .unwrap_or_else(|e| panic!("{case}: write: {e}"));
     assert_same(case, &python, &rust);
 }
 
@@ -188,9 +204,21 @@ fn numpy_runner(script: &str) -> ScriptRunner {
 fn basic_fedavg() {
     let mut job = FedJob::new("basic_fedavg").unwrap();
     job.set_min_clients(2).unwrap();
-    job.to_server(c(FEDAVG).arg("num_clients", json!(2)).arg("num_rounds", json!(3)), none()).unwrap();
-    job.to_server(c(SELECTOR).arg("key_metric", json!("acc")), none()).unwrap();
-    let id = job.to_server(c(NP_PERSISTOR).arg("model", json!([[1.0, 2.0]])), ToOptions::id("persistor")).unwrap();
+    job.to_server(
+        c(FEDAVG)
+            .arg("num_clients", json!(2))
+            .arg("num_rounds", json!(3)),
+        none(),
+    )
+    .unwrap();
+    job.to_server(c(SELECTOR).arg("key_metric", json!("acc")), none())
+        .unwrap();
+    let id = job
+        .to_server(
+            c(NP_PERSISTOR).arg("model", json!([[1.0, 2.0]])),
+            ToOptions::id("persistor"),
+        )
+        .unwrap();
     assert_eq!(id.as_deref(), Some("persistor"));
     job.to_clients(numpy_runner("train.py"), none()).unwrap();
     check("basic_fedavg", job);
@@ -199,13 +227,25 @@ fn basic_fedavg() {
 #[test]
 fn script_runner_modes() {
     let mut job = FedJob::new("script_runner_modes").unwrap();
-    job.to_server(c(FEDAVG).arg("num_clients", json!(3)).arg("num_rounds", json!(1)), none()).unwrap();
-    job.to(ScriptRunner::new("train.py").script_args("--epochs 2"), "site-1", none()).unwrap();
+    job.to_server(
+        c(FEDAVG)
+            .arg("num_clients", json!(3))
+            .arg("num_rounds", json!(1)),
+        none(),
+    )
+    .unwrap();
+    job.to(
+        ScriptRunner::new("train.py").script_args("--epochs 2"),
+        "site-1",
+        none(),
+    )
+    .unwrap();
     let ext = ScriptRunner::new("src/train_ext.py")
         .script_args("--name 'a b' --lr 0.1")
         .external("python3 -u -X dev")
         .framework(Framework::Tensorflow);
-    job.to(ext, "site-2", ToOptions::tasks(["train", "validate"])).unwrap();
+    job.to(ext, "site-2", ToOptions::tasks(["train", "validate"]))
+        .unwrap();
     let mut raw = ScriptRunner::new("train.py").framework(Framework::Raw);
     raw.launch_external_process = true;
     job.to(raw, "site-3", none()).unwrap();
@@ -215,38 +255,70 @@ fn script_runner_modes() {
 #[test]
 fn executors_by_task() {
     let mut job = FedJob::new("executors_by_task").unwrap();
-    let sag = c(SAG).arg("min_clients", json!(2)).arg("num_rounds", json!(2)).arg("persistor_id", json!("persistor"));
+    let sag = c(SAG)
+        .arg("min_clients", json!(2))
+        .arg("num_rounds", json!(2))
+        .arg("persistor_id", json!("persistor"));
     job.to_server(sag, none()).unwrap();
-    job.to_server(c(CSME).arg("model_locator_id", json!("locator")), none()).unwrap();
-    let trainer = c(NP_TRAINER).arg("delta", json!(2)).arg("sleep_time", json!(1));
-    job.to_clients(trainer, ToOptions::tasks(["train", "submit_model"])).unwrap();
-    job.to_clients(c(NP_VALIDATOR).arg("epsilon", json!(3)), ToOptions::tasks(["validate"])).unwrap();
-    job.to_server(c(NP_PERSISTOR), ToOptions::id("persistor")).unwrap();
+    job.to_server(c(CSME).arg("model_locator_id", json!("locator")), none())
+        .unwrap();
+    let trainer = c(NP_TRAINER)
+        .arg("delta", json!(2))
+        .arg("sleep_time", json!(1));
+    job.to_clients(trainer, ToOptions::tasks(["train", "submit_model"]))
+        .unwrap();
+    job.to_clients(
+        c(NP_VALIDATOR).arg("epsilon", json!(3)),
+        ToOptions::tasks(["validate"]),
+    )
+    .unwrap();
+    job.to_server(c(NP_PERSISTOR), ToOptions::id("persistor"))
+        .unwrap();
     check("executors_by_task", job);
 }
 
 #[test]
 fn filters_by_task() {
     let mut job = FedJob::new("filters_by_task").unwrap();
-    job.to_server(c(FEDAVG).arg("num_rounds", json!(1)), none()).unwrap();
+    job.to_server(c(FEDAVG).arg("num_rounds", json!(1)), none())
+        .unwrap();
     job.to_clients(c(NP_TRAINER), none()).unwrap();
     let result = |tasks: &[&str]| ToOptions::filter(FilterType::TaskResult, tasks.iter().copied());
-    job.to_clients(c(EXCLUDE_VARS).arg("exclude_vars", json!(["bias"])), result(&["train"])).unwrap();
-    job.to_clients(c(PERCENTILE).arg("percentile", json!(20)), result(&["train"])).unwrap();
-    job.to_clients(c(SVT).arg("fraction", json!(0.2)), result(&["validate"])).unwrap();
-    let data = ToOptions { filter_type: Some(FilterType::TaskData), ..ToOptions::default() };
-    job.to_clients(c(EXCLUDE_VARS).arg("exclude_vars", json!(["w1", "w2"])), data).unwrap();
+    job.to_clients(
+        c(EXCLUDE_VARS).arg("exclude_vars", json!(["bias"])),
+        result(&["train"]),
+    )
+    .unwrap();
+    job.to_clients(
+        c(PERCENTILE).arg("percentile", json!(20)),
+        result(&["train"]),
+    )
+    .unwrap();
+    job.to_clients(c(SVT).arg("fraction", json!(0.2)), result(&["validate"]))
+        .unwrap();
+    let data = ToOptions {
+        filter_type: Some(FilterType::TaskData),
+        ..ToOptions::default()
+    };
+    job.to_clients(
+        c(EXCLUDE_VARS).arg("exclude_vars", json!(["w1", "w2"])),
+        data,
+    )
+    .unwrap();
     let server = ToOptions::filter(FilterType::TaskData, ["train"]);
-    job.to_server(c(PERCENTILE).arg("gamma", json!(0.5)), server).unwrap();
+    job.to_server(c(PERCENTILE).arg("gamma", json!(0.5)), server)
+        .unwrap();
     check("filters_by_task", job);
 }
 
 #[test]
 fn resources() {
     let mut job = FedJob::new("resources").unwrap();
-    job.to_server(c(FEDAVG).arg("num_rounds", json!(1)), none()).unwrap();
+    job.to_server(c(FEDAVG).arg("num_rounds", json!(1)), none())
+        .unwrap();
     job.to_server(JobObject::resource("data"), none()).unwrap();
-    job.to_clients(JobObject::resource("train.py"), none()).unwrap();
+    job.to_clients(JobObject::resource("train.py"), none())
+        .unwrap();
     job.to_clients(JobObject::resource("data"), none()).unwrap();
     job.to_clients(c(NP_TRAINER), none()).unwrap();
     check("resources", job);
@@ -264,8 +336,11 @@ fn as_id_references() {
     job.to_server(ctl, none()).unwrap();
     let aggregator = job.as_id(c(AGGREGATOR).arg("expected_data_kind", json!("WEIGHTS")));
     let client_persistor = job.as_id(c(NP_PERSISTOR));
-    let swarm = c(SWARM_CLIENT).arg("aggregator_id", json!(aggregator)).arg("persistor_id", json!(client_persistor));
-    job.to(swarm, "site-1", ToOptions::tasks(["swarm_*"])).unwrap();
+    let swarm = c(SWARM_CLIENT)
+        .arg("aggregator_id", json!(aggregator))
+        .arg("persistor_id", json!(client_persistor));
+    job.to(swarm, "site-1", ToOptions::tasks(["swarm_*"]))
+        .unwrap();
     job.as_id(c(NP_PERSISTOR).arg("model_name", json!("never.npy")));
     check("as_id_references", job);
 }
@@ -273,21 +348,54 @@ fn as_id_references() {
 #[test]
 fn id_collisions() {
     let mut job = FedJob::new("id_collisions").unwrap();
-    job.to_server(c(FEDAVG).arg("num_rounds", json!(1)), none()).unwrap();
-    job.to_server(c(FEDAVG).arg("num_rounds", json!(2)), none()).unwrap();
-    job.to_server(c(FEDAVG).arg("num_rounds", json!(3)), ToOptions::id("controller")).unwrap();
-    let mut ids = Vec::new();
-    ids.push(job.to_server(c(NP_PERSISTOR), ToOptions::id("persistor")).unwrap());
-    ids.push(job.to_server(c(NP_PERSISTOR).arg("model_name", json!("b.npy")), ToOptions::id("persistor")).unwrap());
-    ids.push(job.to_server(c(NP_PERSISTOR).arg("model_name", json!("c.npy")), ToOptions::id("persistor")).unwrap());
-    ids.push(job.to_server(c(GENERATOR), none()).unwrap());
-    ids.push(job.to_server(c(GENERATOR), none()).unwrap());
-    ids.push(job.to_server(c(GENERATOR), ToOptions::id("a1b1")).unwrap());
-    ids.push(job.to_server(c(GENERATOR), ToOptions::id("a1b1")).unwrap());
-    ids.push(job.to_server(c(GENERATOR), ToOptions::id("m9")).unwrap());
-    ids.push(job.to_server(c(GENERATOR), ToOptions::id("m9")).unwrap());
+    job.to_server(c(FEDAVG).arg("num_rounds", json!(1)), none())
+        .unwrap();
+    job.to_server(c(FEDAVG).arg("num_rounds", json!(2)), none())
+        .unwrap();
+    job.to_server(
+        c(FEDAVG).arg("num_rounds", json!(3)),
+        ToOptions::id("controller"),
+    )
+    .unwrap();
+    let calls: [(Component, Option<&str>); 9] = [
+        (c(NP_PERSISTOR), Some("persistor")),
+        (
+            c(NP_PERSISTOR).arg("model_name", json!("b.npy")),
+            Some("persistor"),
+        ),
+        (
+            c(NP_PERSISTOR).arg("model_name", json!("c.npy")),
+            Some("persistor"),
+        ),
+        (c(GENERATOR), None),
+        (c(GENERATOR), None),
+        (c(GENERATOR), Some("a1b1")),
+        (c(GENERATOR), Some("a1b1")),
+        (c(GENERATOR), Some("m9")),
+        (c(GENERATOR), Some("m9")),
+    ];
+    let ids: Vec<Option<String>> = calls
+        .into_iter()
+        .map(|(comp, id)| {
+            let options = id.map(ToOptions::id).unwrap_or_default();
+            job.to_server(comp, options).unwrap()
+        })
+        .collect();
     let ids: Vec<String> = ids.into_iter().flatten().collect();
-    assert_eq!(ids, ["persistor", "persistor1", "persistor2", "component", "component1", "a1b1", "a2b2", "m9", "m10"]);
+    assert_eq!(
+        ids,
+        [
+            "persistor",
+            "persistor1",
+            "persistor2",
+            "component",
+            "component1",
+            "a1b1",
+            "a2b2",
+            "m9",
+            "m10"
+        ]
+    );
     job.to_clients(c(NP_TRAINER), none()).unwrap();
     check("id_collisions", job);
 }
@@ -296,12 +404,25 @@ fn id_collisions() {
 fn per_site_apps() {
     let mut job = FedJob::new("per_site_apps").unwrap();
     job.set_min_clients(2).unwrap();
-    job.to_server(c(FEDAVG).arg("num_clients", json!(2)).arg("num_rounds", json!(1)), none()).unwrap();
-    job.to(c(NP_TRAINER).arg("delta", json!(5)), "site-1", none()).unwrap();
-    job.to(JobObject::resource("data"), "site-1", none()).unwrap();
+    job.to_server(
+        c(FEDAVG)
+            .arg("num_clients", json!(2))
+            .arg("num_rounds", json!(1)),
+        none(),
+    )
+    .unwrap();
+    job.to(c(NP_TRAINER).arg("delta", json!(5)), "site-1", none())
+        .unwrap();
+    job.to(JobObject::resource("data"), "site-1", none())
+        .unwrap();
     job.to(numpy_runner("train.py"), "site-2", none()).unwrap();
     let filter = ToOptions::filter(FilterType::TaskData, ["train"]);
-    job.to(c(EXCLUDE_VARS).arg("exclude_vars", json!(["x"])), "site-2", filter).unwrap();
+    job.to(
+        c(EXCLUDE_VARS).arg("exclude_vars", json!(["x"])),
+        "site-2",
+        filter,
+    )
+    .unwrap();
     assert_eq!(job.clients(), ["site-1", "site-2"]);
     check("per_site_apps", job);
 }
@@ -311,10 +432,20 @@ fn mandatory_and_resource_spec() {
     let mut job = FedJob::new("mandatory_and_resource_spec").unwrap();
     job.set_min_clients(2).unwrap();
     job.set_mandatory_clients(["site-1", "site-2"]);
-    job.add_resource_spec("site-1", flare_job::params(&[("num_of_gpus", json!(1)), ("mem_per_gpu_in_GiB", json!(2))]))
+    job.add_resource_spec(
+        "site-1",
+        flare_job::params(&[("num_of_gpus", json!(1)), ("mem_per_gpu_in_GiB", json!(2))]),
+    )
+    .unwrap();
+    job.add_resource_spec("site-2", flare_job::params(&[("num_of_gpus", json!(0))]))
         .unwrap();
-    job.add_resource_spec("site-2", flare_job::params(&[("num_of_gpus", json!(0))])).unwrap();
-    job.to_server(c(FEDAVG).arg("num_clients", json!(2)).arg("num_rounds", json!(1)), none()).unwrap();
+    job.to_server(
+        c(FEDAVG)
+            .arg("num_clients", json!(2))
+            .arg("num_rounds", json!(1)),
+        none(),
+    )
+    .unwrap();
     job.to_clients(c(NP_TRAINER), none()).unwrap();
     check("mandatory_and_resource_spec", job);
 }
@@ -322,12 +453,22 @@ fn mandatory_and_resource_spec() {
 #[test]
 fn client_side_controller_and_params() {
     let mut job = FedJob::new("client_side_controller_and_params").unwrap();
-    job.to_server(c(FEDAVG).arg("num_rounds", json!(1)), none()).unwrap();
-    let params = flare_job::params(&[("heartbeat_timeout", json!(600)), ("format_version", json!(2))]);
+    job.to_server(c(FEDAVG).arg("num_rounds", json!(1)), none())
+        .unwrap();
+    let params = flare_job::params(&[
+        ("heartbeat_timeout", json!(600)),
+        ("format_version", json!(2)),
+    ]);
     job.to_server(JobObject::Params { params }, none()).unwrap();
-    job.to(c(FEDAVG).arg("num_rounds", json!(4)), "site-1", ToOptions::id("client_ctl")).unwrap();
+    job.to(
+        c(FEDAVG).arg("num_rounds", json!(4)),
+        "site-1",
+        ToOptions::id("client_ctl"),
+    )
+    .unwrap();
     let params = flare_job::params(&[("timeout", json!(30))]);
-    job.to(JobObject::Params { params }, "site-1", none()).unwrap();
+    job.to(JobObject::Params { params }, "site-1", none())
+        .unwrap();
     job.to(c(NP_TRAINER), "site-1", none()).unwrap();
     check("client_side_controller_and_params", job);
 }
@@ -335,14 +476,16 @@ fn client_side_controller_and_params() {
 #[test]
 fn custom_class() {
     let mut job = FedJob::new("custom_class").unwrap();
-    job.to_server(c(FEDAVG).arg("num_rounds", json!(1)), none()).unwrap();
+    job.to_server(c(FEDAVG).arg("num_rounds", json!(1)), none())
+        .unwrap();
     let other = job.as_id(c(NP_PERSISTOR));
     let mine = Component::custom("custom_comps.MyComp", Kind::Component)
         .arg("threshold", json!(5))
         .arg("other_id", json!(other));
     job.to_server(mine, ToOptions::id("mine")).unwrap();
     // nvflare copies the module of a class that is not its own; here it is a resource.
-    job.to_server(JobObject::resource("custom_comps.py"), none()).unwrap();
+    job.to_server(JobObject::resource("custom_comps.py"), none())
+        .unwrap();
     job.to_clients(c(NP_TRAINER), none()).unwrap();
     check("custom_class", job);
 }
@@ -381,7 +524,10 @@ fn pattern_ccwf_swarm() {
         executor_tasks: None,
         external_resources: Some("data".to_owned()),
         workflows: vec![CcwfWorkflow::Swarm {
-            server: SwarmServer { num_rounds: 3, args: server_args },
+            server: SwarmServer {
+                num_rounds: 3,
+                args: server_args,
+            },
             client: SwarmClient {
                 executor: numpy_runner("train.py").into(),
                 persistor: c(NP_PERSISTOR).arg("model", json!([[1.0]])),
@@ -408,7 +554,10 @@ fn pattern_ccwf_cyclic() {
         executor_tasks: Some(vec!["train".to_owned()]),
         external_resources: None,
         workflows: vec![CcwfWorkflow::Cyclic {
-            server: CcwfCyclicServer { num_rounds: 2, args: server_args },
+            server: CcwfCyclicServer {
+                num_rounds: 2,
+                args: server_args,
+            },
             client: CcwfCyclicClient {
                 executor: c(NP_TRAINER).into(),
                 persistor: c(NP_PERSISTOR),
@@ -432,6 +581,9 @@ fn every_python_case_has_a_rust_case() {
     python.sort();
     assert!(python.len() >= 12, "only {} parity cases", python.len());
     for case in python {
-        assert!(source.contains(&format!("check(\"{case}\"")), "python case {case} has no rust test");
+        assert!(
+            source.contains(&format!("check(\"{case}\"")),
+            "python case {case} has no rust test"
+        );
     }
 }
