@@ -516,6 +516,13 @@ impl FedJob {
     }
 
     fn as_id_named(&mut self, id: String, object: Component) {
+        // A replayed id of ours moves the counter past it, so later ids stay unique.
+        if let Some(n) = id
+            .strip_prefix("00000000-0000-4000-8000-")
+            .and_then(|n| u64::from_str_radix(n, 16).ok())
+        {
+            self.next_uuid = self.next_uuid.max(n + 1);
+        }
         self.spec.steps.push(Step::AsId {
             id: id.clone(),
             object: object.clone(),
