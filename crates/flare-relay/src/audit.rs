@@ -9,6 +9,8 @@ use std::sync::Mutex;
 use flare_model::Role;
 use serde::Serialize;
 
+use crate::sync::lock;
+
 /// One audited action.
 #[derive(Clone, Debug, Serialize)]
 pub struct AuditRecord<'a> {
@@ -71,7 +73,7 @@ impl Audit {
             };
             line.push(b'\n');
             // One short append per record; a blocking write this small is cheaper than a thread hop.
-            let mut file = file.lock().unwrap_or_else(|p| p.into_inner());
+            let mut file = lock(file);
             if let Err(e) = file.write_all(&line) {
                 tracing::error!("cannot write the audit file: {e}");
             }

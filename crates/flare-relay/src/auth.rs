@@ -17,6 +17,7 @@ use tokio::sync::watch;
 use tokio::time::Instant;
 
 use crate::ratelimit::TokenBucket;
+use crate::sync::lock;
 
 /// The session cookie's name.
 pub const COOKIE_NAME: &str = "flare_session";
@@ -197,7 +198,7 @@ impl Sessions {
         let (ended, _) = watch::channel(false);
         let mut lifetime = self.ttl;
         if let Some(kiosk) = &kiosk {
-            let left = kiosk.expires_at_ms.saturating_sub(crate::hub::now_ms());
+            let left = kiosk.expires_at_ms.saturating_sub(crate::clock::now_ms());
             lifetime = lifetime.min(Duration::from_millis(left));
         }
         let session = Arc::new(LoginSession {
@@ -256,7 +257,7 @@ impl Sessions {
     }
 
     fn lock(&self) -> MutexGuard<'_, HashMap<String, Arc<LoginSession>>> {
-        self.by_token.lock().unwrap_or_else(|p| p.into_inner())
+        lock(&self.by_token)
     }
 }
 
@@ -303,7 +304,7 @@ impl LoginLimiter {
 
     /// Takes one attempt for `ip`; `Err(wait)` when the client must wait.
     pub fn attempt(&self, ip: IpAddr) -> Result<(), Duration> {
-        let mut buckets = self.buckets.lock().unwrap_or_else(|p| p.into_inner());
+        let mut buckets = lock(&self.buckets);
         if buckets.len() > 10_000 {
             buckets.retain(|_, b| !b.is_full());
         }

@@ -43,6 +43,7 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
+use crate::clock::now_ms;
 use crate::history::SiteHistoryBook;
 use crate::sync::lock;
 use crate::upstream::{Connector, UpstreamSession};
@@ -52,8 +53,6 @@ mod link;
 mod pollers;
 mod registry;
 
-// `now_ms` lives in `crate::clock`; this path stays for the modules that take it from here.
-pub use crate::clock::now_ms;
 pub use diff::diff_jobs;
 use link::Link;
 use pollers::TopicEntry;

@@ -18,7 +18,8 @@ use flare_model::{
 use tokio::sync::watch;
 
 use crate::audit::{Audit, AuditRecord};
-use crate::hub::{Hub, Start, Subscription, now_ms};
+use crate::clock::now_ms;
+use crate::hub::{Hub, Start, Subscription};
 use crate::transfers::Transfers;
 
 /// Who a tab acts for.

@@ -10,7 +10,7 @@ use flare_model::{CreatedKioskToken, KioskToken, NewKioskToken};
 
 use crate::audit::AuditRecord;
 use crate::auth::LoginSession;
-use crate::hub::now_ms;
+use crate::clock::now_ms;
 use crate::kiosk::{KioskError, NewToken};
 use crate::routes::{ApiError, Checked, JsonBody, Operator, OriginRequired};
 use crate::state::AppState;

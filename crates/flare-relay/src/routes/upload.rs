@@ -20,7 +20,7 @@ use tokio_util::io::ReaderStream;
 
 use crate::audit::AuditRecord;
 use crate::auth::LoginSession;
-use crate::hub::now_ms;
+use crate::clock::now_ms;
 use crate::routes::{ApiError, Login, OriginRequired};
 use crate::state::AppState;
 use crate::upload::{self, UploadError};

@@ -9,6 +9,7 @@ use std::sync::{Arc, Mutex};
 use flare_client::{AdminKit, Session};
 use flare_model::{Command, FlareError, Reply};
 
+use crate::sync::lock;
 use crate::upstream::{BoxFuture, Connector, UpstreamSession};
 
 /// Logs in with `flare-client`.
@@ -23,7 +24,7 @@ impl FlareClient {
     }
 
     fn kit(&self, kit_dir: &Path) -> Result<Arc<AdminKit>, FlareError> {
-        let mut kits = self.kits.lock().unwrap_or_else(|p| p.into_inner());
+        let mut kits = lock(&self.kits);
         if let Some(kit) = kits.get(kit_dir) {
             return Ok(kit.clone());
         }
