@@ -147,7 +147,16 @@ impl FedJob {
         let mut files = BTreeMap::new();
         let mut meta = Json::object();
         meta.insert("name", Value::from(spec.name.clone()));
-        meta.insert("resource_spec", Value::Object(spec.resource_spec.clone()));
+        let specs = spec
+            .resource_spec
+            .0
+            .iter()
+            .map(|(site, s)| {
+                let entries = s.0.iter().map(|(k, v)| (k.clone(), Json::Plain(v.clone())));
+                (site.clone(), Json::Object(entries.collect()))
+            })
+            .collect();
+        meta.insert("resource_spec", Json::Object(specs));
         meta.insert("min_clients", Value::from(spec.min_clients));
         let mut deploy_map = Json::object();
         for (app_name, _, _, sites) in &deployments {

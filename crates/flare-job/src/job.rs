@@ -6,7 +6,7 @@ use serde_json::{Map, Value};
 
 use crate::JobError;
 use crate::catalog;
-use crate::object::{Arg, Component, JobObject, Kind, ScriptRunner};
+use crate::object::{Arg, Component, JobObject, Kind, OrderedMap, ScriptRunner};
 
 /// The server target.
 pub const SERVER: &str = "server";
@@ -301,8 +301,8 @@ pub struct JobSpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mandatory_clients: Option<Vec<String>>,
     /// `resource_spec` of `meta.json`, by site.
-    #[serde(default, skip_serializing_if = "Map::is_empty")]
-    pub resource_spec: Map<String, Value>,
+    #[serde(default, skip_serializing_if = "OrderedMap::is_empty")]
+    pub resource_spec: OrderedMap<OrderedMap<Value>>,
     /// Extra `meta.json` properties.
     #[serde(default, skip_serializing_if = "Map::is_empty")]
     pub meta_props: Map<String, Value>,
@@ -418,7 +418,7 @@ impl FedJob {
                 name: name.to_owned(),
                 min_clients: 1,
                 mandatory_clients: None,
-                resource_spec: Map::new(),
+                resource_spec: OrderedMap::default(),
                 meta_props: Map::new(),
                 set_up_client: Vec::new(),
                 steps: Vec::new(),
@@ -459,18 +459,18 @@ impl FedJob {
         self.spec.mandatory_clients = Some(sites.into_iter().map(Into::into).collect());
     }
 
-    /// nvflare's `FedJobConfig.add_resource_spec`: resource requirements of one site.
-    pub fn add_resource_spec(
+    /// nvflare's `FedJobConfig.add_resource_spec`: resource requirements of one site (in order).
+    pub fn add_resource_spec<K: Into<String>>(
         &mut self,
         site: &str,
-        spec: Map<String, Value>,
+        spec: impl IntoIterator<Item = (K, Value)>,
     ) -> Result<(), JobError> {
-        if self.spec.resource_spec.contains_key(site) {
+        if self.spec.resource_spec.get(site).is_some() {
             return Err(JobError::DuplicateId(format!("resource spec of {site}")));
         }
         self.spec
             .resource_spec
-            .insert(site.to_owned(), Value::Object(spec));
+            .set(site, spec.into_iter().collect::<OrderedMap<Value>>());
         Ok(())
     }
 

@@ -27,7 +27,9 @@ pub use job::{
 pub use json::Json;
 #[cfg(not(target_arch = "wasm32"))]
 pub use native::FsResources;
-pub use object::{Arg, Args, CommandLine, Component, Framework, JobObject, Kind, ScriptRunner};
+pub use object::{
+    Arg, Args, CommandLine, Component, Framework, JobObject, Kind, OrderedMap, ScriptRunner,
+};
 pub use patterns::{
     CLIENT_API_EXECUTOR, CcwfCyclicClient, CcwfCyclicServer, CcwfPattern, CcwfWorkflow,
     CrossSiteEval, CyclicPattern, FedAvgPattern, Pattern, SwarmClient, SwarmServer,

@@ -72,27 +72,47 @@ impl<'de> Deserialize<'de> for Arg {
     }
 }
 
-/// Constructor arguments in the order they were given.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct Args(pub Vec<(String, Arg)>);
+/// A map that keeps its insertion order (nvflare's configs are Python dicts).
+#[derive(Debug, Clone, PartialEq)]
+pub struct OrderedMap<V>(pub Vec<(String, V)>);
 
-impl Args {
-    /// The argument called `name`.
-    pub fn get(&self, name: &str) -> Option<&Arg> {
+impl<V> Default for OrderedMap<V> {
+    fn default() -> OrderedMap<V> {
+        OrderedMap(Vec::new())
+    }
+}
+
+/// Constructor arguments in the order they were given.
+pub type Args = OrderedMap<Arg>;
+
+impl<V> OrderedMap<V> {
+    /// The entry called `name`.
+    pub fn get(&self, name: &str) -> Option<&V> {
         self.0.iter().find(|(k, _)| k == name).map(|(_, v)| v)
     }
 
     /// Sets `name` (replacing an earlier value in place).
-    pub fn set(&mut self, name: &str, value: impl Into<Arg>) {
+    pub fn set(&mut self, name: &str, value: impl Into<V>) {
         let value = value.into();
         match self.0.iter_mut().find(|(k, _)| k == name) {
             Some(slot) => slot.1 = value,
             None => self.0.push((name.to_owned(), value)),
         }
     }
+
+    /// Whether it has no entries.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
 }
 
-impl Serialize for Args {
+impl<K: Into<String>, V> FromIterator<(K, V)> for OrderedMap<V> {
+    fn from_iter<I: IntoIterator<Item = (K, V)>>(iter: I) -> OrderedMap<V> {
+        OrderedMap(iter.into_iter().map(|(k, v)| (k.into(), v)).collect())
+    }
+}
+
+impl<V: Serialize> Serialize for OrderedMap<V> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let mut map = s.serialize_map(Some(self.0.len()))?;
         for (k, v) in &self.0 {
@@ -102,23 +122,23 @@ impl Serialize for Args {
     }
 }
 
-impl<'de> Deserialize<'de> for Args {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Args, D::Error> {
-        struct V;
-        impl<'de> Visitor<'de> for V {
-            type Value = Args;
+impl<'de, V: Deserialize<'de>> Deserialize<'de> for OrderedMap<V> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<OrderedMap<V>, D::Error> {
+        struct Entries<V>(std::marker::PhantomData<V>);
+        impl<'de, V: Deserialize<'de>> Visitor<'de> for Entries<V> {
+            type Value = OrderedMap<V>;
             fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str("a map of argument names to values")
+                f.write_str("a map")
             }
-            fn visit_map<A: MapAccess<'de>>(self, mut m: A) -> Result<Args, A::Error> {
+            fn visit_map<A: MapAccess<'de>>(self, mut m: A) -> Result<OrderedMap<V>, A::Error> {
                 let mut out = Vec::new();
-                while let Some((k, v)) = m.next_entry::<String, Arg>()? {
+                while let Some((k, v)) = m.next_entry::<String, V>()? {
                     out.push((k, v));
                 }
-                Ok(Args(out))
+                Ok(OrderedMap(out))
             }
         }
-        d.deserialize_map(V)
+        d.deserialize_map(Entries(std::marker::PhantomData))
     }
 }
 

@@ -144,6 +144,33 @@ fn normalize(v: &mut Value, uuids: &mut Vec<String>) {
     }
 }
 
+/// The text with every uuid replaced by `<uuid-N>` in order of appearance.
+fn uuids_numbered(bytes: &[u8]) -> String {
+    let text = String::from_utf8_lossy(bytes);
+    let mut seen: Vec<String> = Vec::new();
+    let mut out = String::new();
+    let mut rest: &str = &text;
+    while !rest.is_empty() {
+        let candidate = rest.get(..36).filter(|c| is_uuid(c));
+        match candidate {
+            Some(u) => {
+                let n = seen.iter().position(|s| s == u).unwrap_or_else(|| {
+                    seen.push(u.to_owned());
+                    seen.len() - 1
+                });
+                out.push_str(&format!("<uuid-{n}>"));
+                rest = &rest[36..];
+            }
+            None => {
+                let ch = rest.chars().next().unwrap_or(' ');
+                out.push(ch);
+                rest = &rest[ch.len_utf8()..];
+            }
+        }
+    }
+    out
+}
+
 fn assert_same(case: &str, python: &Path, rust: &Path) {
     let (py, rs) = (files(python), files(rust));
     assert_eq!(
@@ -165,6 +192,12 @@ fn assert_same(case: &str, python: &Path, rust: &Path) {
                 "{case}: {path} differs\nnvflare:\n{}\nflare-job:\n{}",
                 serde_json::to_string_pretty(&a).unwrap_or_default(),
                 serde_json::to_string_pretty(&b).unwrap_or_default()
+            );
+            // Byte for byte too: nvflare's `json.dumps(indent=4)` layout and key order.
+            let (a, b) = (uuids_numbered(py_bytes), uuids_numbered(rs_bytes));
+            assert!(
+                a == b,
+                "{case}: {path} is the same JSON but not the same text\nnvflare:\n{a}\nflare-job:\n{b}"
             );
         } else {
             assert!(
@@ -432,13 +465,14 @@ fn mandatory_and_resource_spec() {
     let mut job = FedJob::new("mandatory_and_resource_spec").unwrap();
     job.set_min_clients(2).unwrap();
     job.set_mandatory_clients(["site-1", "site-2"]);
-    job.add_resource_spec(
-        "site-1",
-        flare_job::params(&[("num_of_gpus", json!(1)), ("mem_per_gpu_in_GiB", json!(2))]),
-    )
-    .unwrap();
-    job.add_resource_spec("site-2", flare_job::params(&[("num_of_gpus", json!(0))]))
+    let gpus = [("num_of_gpus", json!(1)), ("mem_per_gpu_in_GiB", json!(2))];
+    job.add_resource_spec("site-1", gpus).unwrap();
+    job.add_resource_spec("site-2", [("num_of_gpus", json!(0))])
         .unwrap();
+    assert!(
+        job.add_resource_spec("site-2", [("num_of_gpus", json!(1))])
+            .is_err()
+    );
     job.to_server(
         c(FEDAVG)
             .arg("num_clients", json!(2))
