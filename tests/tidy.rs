@@ -45,6 +45,21 @@ fn repo_sources() -> Vec<PathBuf> {
     files
 }
 
+/// The code that ships: the console's `src/` and every crate's `src/` (no tests, benches or
+/// examples).
+fn code_sources() -> Vec<PathBuf> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut files = Vec::new();
+    rust_files(&root.join("src"), &mut files);
+    for krate in std::fs::read_dir(root.join("crates"))
+        .expect("crates/")
+        .flatten()
+    {
+        rust_files(&krate.path().join("src"), &mut files);
+    }
+    files
+}
+
 #[test]
 fn every_rust_module_starts_with_a_doc_line() {
     let missing: Vec<_> = repo_sources()
@@ -219,17 +234,8 @@ fn the_console_links_no_crate_that_can_hold_a_key() {
 
 #[test]
 fn only_the_client_names_key_material() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let kit_code = root.join("crates/flare-client/src");
-    let mut files = Vec::new();
-    rust_files(&root.join("src"), &mut files);
-    for krate in std::fs::read_dir(root.join("crates"))
-        .expect("crates/")
-        .flatten()
-    {
-        rust_files(&krate.path().join("src"), &mut files);
-    }
-    let offenders: Vec<_> = files
+    let kit_code = Path::new(env!("CARGO_MANIFEST_DIR")).join("crates/flare-client/src");
+    let offenders: Vec<_> = code_sources()
         .iter()
         .filter(|p| !p.starts_with(&kit_code))
         .filter_map(|p| {
@@ -263,4 +269,31 @@ fn one_version_of_each_websocket_crate() {
         let versions = lock.matches(&format!("name = \"{name}\"\n")).count();
         assert_eq!(versions, 1, "{name} versions in Cargo.lock");
     }
+}
+
+#[test]
+fn architecture_names_every_module() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let map = std::fs::read_to_string(root.join("ARCHITECTURE.md")).expect("read ARCHITECTURE.md");
+    let unnamed: BTreeSet<String> = code_sources()
+        .iter()
+        // Test modules are named by their folder; pages and components by their folder's rule
+        // (one route / component / endpoint per file).
+        .filter(|p| {
+            !p.components()
+                .any(|c| c.as_os_str() == "tests" || c.as_os_str() == "browser_tests")
+        })
+        .filter(|p| {
+            p.parent()
+                .and_then(Path::file_name)
+                .is_none_or(|dir| dir != "routes" && dir != "components")
+        })
+        .filter_map(|p| p.file_stem()?.to_str().map(str::to_owned))
+        .filter(|stem| !["lib", "main", "tests", "browser_tests"].contains(&stem.as_str()))
+        .filter(|stem| !map.contains(&format!("`{stem}`")))
+        .collect();
+    assert!(
+        unnamed.is_empty(),
+        "modules ARCHITECTURE.md does not name (as `name`): {unnamed:?}"
+    );
 }
