@@ -171,7 +171,12 @@ def per_site_apps(out):
 
 @case
 def mandatory_and_resource_spec(out):
-    job = FedJob(name="mandatory_and_resource_spec", min_clients=2, mandatory_clients=["site-1", "site-2"])
+    job = FedJob(
+        name="mandatory_and_resource_spec",
+        min_clients=2,
+        mandatory_clients=["site-1", "site-2"],
+        meta_props={"description": "parity", "custom_level": 3},
+    )
     job.job.add_resource_spec("site-1", {"num_of_gpus": 1, "mem_per_gpu_in_GiB": 2})
     job.job.add_resource_spec("site-2", {"num_of_gpus": 0})
     job.to_server(FedAvg(num_clients=2, num_rounds=1))

@@ -166,7 +166,7 @@ impl FedJob {
         if let Some(m) = spec.mandatory_clients.as_ref().filter(|m| !m.is_empty()) {
             meta.insert("mandatory_clients", Value::from(m.clone()));
         }
-        for (k, v) in &spec.meta_props {
+        for (k, v) in &spec.meta_props.0 {
             meta.insert(k, v.clone());
         }
         files.insert("meta.json".to_owned(), meta.to_pretty().into_bytes());

@@ -304,8 +304,8 @@ pub struct JobSpec {
     #[serde(default, skip_serializing_if = "OrderedMap::is_empty")]
     pub resource_spec: OrderedMap<OrderedMap<Value>>,
     /// Extra `meta.json` properties.
-    #[serde(default, skip_serializing_if = "Map::is_empty")]
-    pub meta_props: Map<String, Value>,
+    #[serde(default, skip_serializing_if = "OrderedMap::is_empty")]
+    pub meta_props: OrderedMap<Value>,
     /// Objects sent to each client target when first used.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub set_up_client: Vec<ClientSetup>,
@@ -419,7 +419,7 @@ impl FedJob {
                 min_clients: 1,
                 mandatory_clients: None,
                 resource_spec: OrderedMap::default(),
-                meta_props: Map::new(),
+                meta_props: OrderedMap::default(),
                 set_up_client: Vec::new(),
                 steps: Vec::new(),
             },
@@ -482,7 +482,7 @@ impl FedJob {
                 problem: "must not override the reserved 'name' property".to_owned(),
             });
         }
-        self.spec.meta_props.insert(key.to_owned(), value);
+        self.spec.meta_props.set(key, value);
         Ok(())
     }
 

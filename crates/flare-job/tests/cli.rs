@@ -227,3 +227,49 @@ fn simulator_run_without_nvflare_says_what_to_do() {
         "{stderr}"
     );
 }
+
+#[test]
+fn catalog_shows_a_class_and_its_arguments() {
+    let out = bin()
+        .args(["catalog", "FedAvg"])
+        .output()
+        .expect("run flare-job catalog");
+    assert!(out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.starts_with("nvflare.app_common.workflows.fedavg.FedAvg (Controller)"),
+        "{text}"
+    );
+    assert!(
+        text.lines()
+            .any(|l| l.trim_start().starts_with("num_rounds") && l.ends_with("Int, default 5")),
+        "{text}"
+    );
+    let unknown = bin()
+        .args(["catalog", "NoSuchClass"])
+        .output()
+        .expect("run flare-job catalog");
+    assert!(!unknown.status.success());
+    assert!(String::from_utf8_lossy(&unknown.stderr).contains("NoSuchClass is not in the catalog"));
+}
+
+#[test]
+fn submit_with_a_missing_kit_says_so() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(dir.path().join("train.py"), "print('train')\n").expect("script");
+    let job =
+        json!({"pattern": "cyclic", "name": "cyc", "model": [[1.0]], "train_script": "train.py"});
+    let job_file = dir.path().join("job.json");
+    std::fs::write(&job_file, job.to_string()).expect("job file");
+    let out = bin()
+        .arg("export")
+        .arg(&job_file)
+        .arg("--kit")
+        .arg(dir.path().join("no-kit"))
+        .output()
+        .expect("run flare-job");
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("load the admin kit"), "{stderr}");
+    assert!(out.stdout.is_empty(), "no job id without a submit");
+}

@@ -465,6 +465,9 @@ fn mandatory_and_resource_spec() {
     let mut job = FedJob::new("mandatory_and_resource_spec").unwrap();
     job.set_min_clients(2).unwrap();
     job.set_mandatory_clients(["site-1", "site-2"]);
+    job.set_meta_prop("description", json!("parity")).unwrap();
+    job.set_meta_prop("custom_level", json!(3)).unwrap();
+    assert!(job.set_meta_prop("name", json!("x")).is_err());
     let gpus = [("num_of_gpus", json!(1)), ("mem_per_gpu_in_GiB", json!(2))];
     job.add_resource_spec("site-1", gpus).unwrap();
     job.add_resource_spec("site-2", [("num_of_gpus", json!(0))])
