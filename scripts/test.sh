@@ -111,6 +111,8 @@ step "cargo clippy --workspace --all-targets (native)" \
 step "cargo clippy -p flare-console -p flare-model (wasm32)" \
     cargo clippy --locked --offline -p flare-console -p flare-model --target wasm32-unknown-unknown \
     --all-targets -- -D warnings
+step "cargo clippy -p flare-job --lib (wasm32)" \
+    cargo clippy --locked --offline -p flare-job --target wasm32-unknown-unknown --lib --features zip -- -D warnings
 step "build the console (trunk build --release)" build_console
 step "build the relay (cargo build -p flare-relay)" build_relay
 step "wait for the test POC's sites" wait_test_poc

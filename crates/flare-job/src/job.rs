@@ -771,3 +771,30 @@ impl ScriptRunner {
         .arg("cuda_empty_cache", Value::from(self.cuda_empty_cache)))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::generate_id;
+
+    fn used(ids: &[&str]) -> Vec<String> {
+        ids.iter().map(|s| (*s).to_owned()).collect()
+    }
+
+    /// Python's `_generate_id`: first digit run incremented (`int` drops leading zeros,
+    /// `str.replace` replaces every occurrence), else `1` appended.
+    #[test]
+    fn ids_are_numbered_like_nvflare() {
+        let cases: [(&str, &[&str], &str); 7] = [
+            ("component", &[], "component"),
+            ("component", &["component"], "component1"),
+            ("component", &["component", "component1"], "component2"),
+            ("m9", &["m9"], "m10"),
+            ("a1b1", &["a1b1"], "a2b2"),
+            ("x007", &["x007"], "x8"),
+            ("v99", &["v99", "v100"], "v101"),
+        ];
+        for (id, taken, want) in cases {
+            assert_eq!(generate_id(id, &used(taken)), want, "{id} with {taken:?}");
+        }
+    }
+}
