@@ -19,6 +19,7 @@ pub mod log_view;
 pub mod login_form;
 pub mod new_study_form;
 pub mod remove_study;
+pub mod search_field;
 pub mod server_summary;
 pub mod shell;
 pub mod shortcuts_help;

@@ -135,16 +135,17 @@ pub fn short_id(job_id: &str) -> &str {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
-    fn job(id: &str, name: &str, status: &str, submitted: &str) -> JobSummary {
+    /// A job of study `default` that ran 12 s; also used by the browser tests.
+    pub(crate) fn job(id: &str, name: &str, status: &str, submitted: &str) -> JobSummary {
         JobSummary {
             job_id: id.to_owned(),
             job_name: name.to_owned(),
             status: status.to_owned(),
             submit_time: submitted.to_owned(),
-            duration: String::new(),
+            duration: "0:00:12".to_owned(),
             study: "default".to_owned(),
         }
     }

@@ -178,10 +178,11 @@ pub fn allowed(who: &Who, action: JobAction, meta: Option<&JobMeta>) -> Allowed 
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
-    fn who(console: Role, role: &str) -> Who {
+    /// `lead@nvidia.com` of org `nvidia`, in NVFlare role `role`; also used by the browser tests.
+    pub(crate) fn who(console: Role, role: &str) -> Who {
         Who {
             console_role: console,
             identity: Some(Identity {

@@ -116,6 +116,15 @@ impl Store {
         }
     }
 
+    /// The listed jobs, in job id order; empty before the first snapshot.
+    pub fn job_list(&self) -> Vec<JobSummary> {
+        self.jobs
+            .data
+            .as_ref()
+            .map(|m| m.values().cloned().collect())
+            .unwrap_or_default()
+    }
+
     /// Forgets a topic nobody watches any more (only per-job topics hold memory worth freeing).
     pub fn forget(&mut self, topic: &Topic) {
         if let Topic::Job { job_id } = topic {

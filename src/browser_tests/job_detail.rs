@@ -15,7 +15,8 @@ use crate::components::job_detail::JobDetailView;
 use crate::components::live_stats::LiveStats;
 use crate::copy_as::CopyContext;
 use crate::job_ops::JobOps;
-use crate::policy::{Allowed, Identity, JobAction, Who};
+use crate::policy::tests::who;
+use crate::policy::{Allowed, JobAction, Who};
 use crate::time::Clock;
 
 #[wasm_bindgen_test]
@@ -83,17 +84,6 @@ fn meta(status: &str, submitter: &str) -> JobMeta {
         submitter_name: Some(submitter.to_owned()),
         submitter_org: Some("nvidia".to_owned()),
         ..JobMeta::default()
-    }
-}
-
-fn who(console: Role, role: &str) -> Who {
-    Who {
-        console_role: console,
-        identity: Some(Identity {
-            name: "lead@nvidia.com".to_owned(),
-            org: "nvidia".to_owned(),
-            role: role.to_owned(),
-        }),
     }
 }
 

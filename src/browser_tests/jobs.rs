@@ -10,6 +10,7 @@ use flare_model::{Event, JobSummary, Topic, TopicData, TopicDelta};
 
 use super::{all, choose, container, one, text, type_into};
 use crate::components::job_list::JobList;
+use crate::job_query::tests::job;
 use crate::state::Store;
 
 fn row_ids(root: &Element) -> Vec<String> {
@@ -17,17 +18,6 @@ fn row_ids(root: &Element) -> Vec<String> {
         .iter()
         .filter_map(|tr| tr.get_attribute("data-job-id"))
         .collect()
-}
-
-fn job(id: &str, name: &str, status: &str, submitted: &str) -> JobSummary {
-    JobSummary {
-        job_id: id.to_owned(),
-        job_name: name.to_owned(),
-        status: status.to_owned(),
-        submit_time: submitted.to_owned(),
-        duration: "0:00:12".to_owned(),
-        study: "default".to_owned(),
-    }
 }
 
 fn sample_jobs() -> Vec<JobSummary> {
@@ -165,15 +155,7 @@ async fn a_delta_updates_the_live_jobs_table() {
             1_000,
         );
     });
-    let jobs = Signal::derive(move || {
-        store
-            .read()
-            .jobs
-            .data
-            .as_ref()
-            .map(|m| m.values().cloned().collect::<Vec<_>>())
-            .unwrap_or_default()
-    });
+    let jobs = Signal::derive(move || store.read().job_list());
     let _mounted = leptos::mount::mount_to(root.clone(), move || {
         view! { <JobList jobs loaded=true /> }
     });

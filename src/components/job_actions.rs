@@ -178,6 +178,16 @@ pub fn JobActions(
     let busy = Signal::derive(move || ops.busy.get());
     let ask = move |a: Asking| Callback::new(move |_| asking.set(a));
     let run = move |action: JobAction| Callback::new(move |_| on_run.run(action));
+    let row = move |action: JobAction, on_click: Callback<()>| {
+        view! { <ActionRow action allowed=permit(action) busy copy=ctx on_click /> }
+    };
+    let confirm = move |action: JobAction| {
+        Callback::new(move |_| {
+            asking.set(Asking::Nothing);
+            on_run.run(action);
+        })
+    };
+    let cancel = Callback::new(move |_| asking.set(Asking::Nothing));
     let user = Signal::derive(move || {
         who.read()
             .identity
@@ -187,34 +197,10 @@ pub fn JobActions(
     });
     view! {
         <ul id="job-actions" class="actions">
-            <ActionRow
-                action=JobAction::Abort
-                allowed=permit(JobAction::Abort)
-                busy
-                copy=ctx
-                on_click=ask(Asking::Abort)
-            />
-            <ActionRow
-                action=JobAction::Clone
-                allowed=permit(JobAction::Clone)
-                busy
-                copy=ctx
-                on_click=run(JobAction::Clone)
-            />
-            <ActionRow
-                action=JobAction::DownloadResult
-                allowed=permit(JobAction::DownloadResult)
-                busy
-                copy=ctx
-                on_click=run(JobAction::DownloadResult)
-            />
-            <ActionRow
-                action=JobAction::DownloadComponents
-                allowed=permit(JobAction::DownloadComponents)
-                busy
-                copy=ctx
-                on_click=run(JobAction::DownloadComponents)
-            />
+            {row(JobAction::Abort, ask(Asking::Abort))}
+            {row(JobAction::Clone, run(JobAction::Clone))}
+            {row(JobAction::DownloadResult, run(JobAction::DownloadResult))}
+            {row(JobAction::DownloadComponents, run(JobAction::DownloadComponents))}
             <ActionRow
                 action=JobAction::Logs
                 allowed=permit(JobAction::Logs)
@@ -223,13 +209,7 @@ pub fn JobActions(
                 on_click=Callback::new(|_| {})
                 href=format!("{}/{}/logs", crate::identity::jobs_base_here(), job_id.get_untracked())
             />
-            <ActionRow
-                action=JobAction::Delete
-                allowed=permit(JobAction::Delete)
-                busy
-                copy=ctx
-                on_click=ask(Asking::Delete)
-            />
+            {row(JobAction::Delete, ask(Asking::Delete))}
         </ul>
         <OpStatusView status=ops.status />
         {move || match asking.get() {
@@ -242,11 +222,8 @@ pub fn JobActions(
                             job_id=m.job_id
                             job_name=m.name
                             status=m.status
-                            on_confirm=Callback::new(move |_| {
-                                asking.set(Asking::Nothing);
-                                on_run.run(JobAction::Abort);
-                            })
-                            on_cancel=Callback::new(move |_| asking.set(Asking::Nothing))
+                            on_confirm=confirm(JobAction::Abort)
+                            on_cancel=cancel
                         />
                     }
                         .into_any(),
@@ -258,11 +235,8 @@ pub fn JobActions(
                         <DeleteDialog
                             job_id=job_id.get_untracked()
                             user=user.get_untracked()
-                            on_confirm=Callback::new(move |_| {
-                                asking.set(Asking::Nothing);
-                                on_run.run(JobAction::Delete);
-                            })
-                            on_cancel=Callback::new(move |_| asking.set(Asking::Nothing))
+                            on_confirm=confirm(JobAction::Delete)
+                            on_cancel=cancel
                         />
                     }
                         .into_any(),

@@ -2,6 +2,7 @@
 
 use leptos::prelude::*;
 
+use crate::components::search_field::SearchField;
 use crate::job_query::JobFilter;
 use crate::status::STATUS_FILTERS;
 
@@ -11,28 +12,24 @@ pub fn JobFilters(filter: RwSignal<JobFilter>) -> impl IntoView {
     view! {
         <form class="filters" role="search" on:submit=|ev| ev.prevent_default()>
             <div class="field">
-                <label for="filter-name">"Name"</label>
-                <input
+                <SearchField
                     id="filter-name"
-                    data-shortcut="filter"
-                    type="search"
+                    label="Name"
                     placeholder="any name"
-                    autocomplete="off"
-                    prop:value=move || filter.read().name.clone()
-                    on:input=move |ev| filter.update(|f| f.name = event_target_value(&ev))
+                    shortcut=true
+                    value=Signal::derive(move || filter.read().name.clone())
+                    on_input=Callback::new(move |v| filter.update(|f| f.name = v))
                 />
             </div>
             <div class="field">
-                <label for="filter-id">"Job ID prefix"</label>
-                <input
+                <SearchField
                     id="filter-id"
-                    type="search"
+                    label="Job ID prefix"
                     placeholder="e.g. 3f2c"
-                    autocomplete="off"
-                    spellcheck="false"
+                    literal=true
                     class="mono"
-                    prop:value=move || filter.read().id_prefix.clone()
-                    on:input=move |ev| filter.update(|f| f.id_prefix = event_target_value(&ev))
+                    value=Signal::derive(move || filter.read().id_prefix.clone())
+                    on_input=Callback::new(move |v| filter.update(|f| f.id_prefix = v))
                 />
             </div>
             <div class="field">

@@ -80,6 +80,24 @@ fn Stamp(
     }
 }
 
+/// A panel of the wall: its heading (`wall-<name>-h`) and stamp, then `children`.
+#[component]
+fn Panel(
+    name: &'static str,
+    title: &'static str,
+    #[prop(into)] fresh_ms: Signal<Option<u64>>,
+    #[prop(into)] interval_ms: Signal<u64>,
+    children: Children,
+) -> impl IntoView {
+    let heading = format!("wall-{name}-h");
+    view! {
+        <section class=format!("wall-panel wall-{name}") aria-labelledby=heading>
+            <header><h2 id=heading.clone()>{title}</h2><Stamp fresh_ms interval_ms /></header>
+            {children()}
+        </section>
+    }
+}
+
 /// The whole wall, from the store; `socket_open` is false while the relay is unreachable.
 #[component]
 pub fn WallView(
@@ -111,13 +129,7 @@ pub fn WallView(
     let jobs_int = Signal::derive(move || store.read().jobs.interval_ms);
     let sites = Memo::new(move |_| site_rows(&store.read(), history.read().as_ref()));
     let jobs = Memo::new(move |_| {
-        let mut list: Vec<JobSummary> = store
-            .read()
-            .jobs
-            .data
-            .as_ref()
-            .map(|m| m.values().cloned().collect())
-            .unwrap_or_default();
+        let mut list = store.read().job_list();
         list.sort_by(|a, b| b.submit_time.cmp(&a.submit_time));
         list
     });
@@ -230,8 +242,7 @@ pub fn WallView(
                 <span class="wall-clock">{move || crate::time::local_datetime(clock.now() as f64)}</span>
             </header>
             <div class="wall-grid">
-                <section class="wall-panel wall-server" aria-labelledby="wall-server-h">
-                    <header><h2 id="wall-server-h">"Server"</h2><Stamp fresh_ms=sys_fresh interval_ms=sys_int /></header>
+                <Panel name="server" title="Server" fresh_ms=sys_fresh interval_ms=sys_int>
                     <p class="wall-big" class:ok=server_ok class:bad=move || !server_ok()>
                         {move || server().0}
                     </p>
@@ -240,9 +251,8 @@ pub fn WallView(
                         <span class="wall-big-num" class:bad=move || { error_total.get() > 0 }>{move || error_total.get()}</span>
                         {move || format!(" {} in running jobs", error_noun(error_total.get()))}
                     </p>
-                </section>
-                <section class="wall-panel wall-sites" aria-labelledby="wall-sites-h">
-                    <header><h2 id="wall-sites-h">"Sites"</h2><Stamp fresh_ms=sys_fresh interval_ms=sys_int /></header>
+                </Panel>
+                <Panel name="sites" title="Sites" fresh_ms=sys_fresh interval_ms=sys_int>
                     <ul class="wall-list">
                         <For
                             each=move || sites.get()
@@ -272,9 +282,8 @@ pub fn WallView(
                         />
                     </ul>
                     {move || sites.read().is_empty().then(|| view! { <p class="wall-muted">"No sites connected"</p> })}
-                </section>
-                <section class="wall-panel wall-running" aria-labelledby="wall-running-h">
-                    <header><h2 id="wall-running-h">"Running jobs"</h2><Stamp fresh_ms=jobs_fresh interval_ms=jobs_int /></header>
+                </Panel>
+                <Panel name="running" title="Running jobs" fresh_ms=jobs_fresh interval_ms=jobs_int>
                     <ul class="wall-list">
                         <For
                             each=move || running.get()
@@ -327,20 +336,18 @@ pub fn WallView(
                         />
                     </ul>
                     {move || running.read().is_empty().then(|| view! { <p class="wall-muted wall-none">"No job running"</p> })}
-                </section>
-                <section class="wall-panel wall-recent" aria-labelledby="wall-recent-h">
-                    <header><h2 id="wall-recent-h">"Recent results"</h2><Stamp fresh_ms=jobs_fresh interval_ms=jobs_int /></header>
+                </Panel>
+                <Panel name="recent" title="Recent results" fresh_ms=jobs_fresh interval_ms=jobs_int>
                     <h3>"Last finished"</h3>
                     <ul class="wall-list">{move || finished.get().into_iter().map(|j| job_row(j, false)).collect_view()}</ul>
                     {move || finished.read().is_empty().then(|| view! { <p class="wall-muted">"none"</p> })}
                     <h3>"Last failed or aborted"</h3>
                     <ul class="wall-list wall-failed">{move || failed.get().into_iter().map(|j| job_row(j, true)).collect_view()}</ul>
                     {move || failed.read().is_empty().then(|| view! { <p class="wall-muted">"none"</p> })}
-                </section>
-                <section class="wall-panel wall-timeline" aria-labelledby="wall-timeline-h">
-                    <header><h2 id="wall-timeline-h">"Site connectivity"</h2><Stamp fresh_ms=history_at interval_ms=REFRESH_MS /></header>
+                </Panel>
+                <Panel name="timeline" title="Site connectivity" fresh_ms=history_at interval_ms=REFRESH_MS>
                     <SiteTimeline history=history />
-                </section>
+                </Panel>
             </div>
         </div>
     }

@@ -10,6 +10,7 @@ use leptos_router::hooks::use_params_map;
 use crate::browser;
 use crate::components::copy_buttons::CopyButtons;
 use crate::components::log_view::{Layout, LogView};
+use crate::components::search_field::SearchField;
 use crate::connection::{sleep, use_topic};
 use crate::copy_as::CopyContext;
 use crate::errors::describe;
@@ -206,6 +207,19 @@ fn JobLogs(job_id: String) -> impl IntoView {
         one => vec![one.to_owned()],
     });
     let refresh = fetch.clone();
+    let layout_button = move |id: &'static str, choice: Layout, text: &'static str| {
+        view! {
+            <button
+                type="button"
+                id=id
+                class="btn btn-small"
+                aria-pressed=move || (layout.get() == choice).to_string()
+                on:click=move |_| layout.set(choice)
+            >
+                {text}
+            </button>
+        }
+    };
     view! {
         <nav class="crumbs" aria-label="Breadcrumb">
             <a href=base.clone()>"Jobs"</a>
@@ -240,39 +254,21 @@ fn JobLogs(job_id: String) -> impl IntoView {
                     </select>
                 </div>
                 <div class="field grow">
-                    <label for="log-filter">"Filter lines"</label>
-                    <input
+                    <SearchField
                         id="log-filter"
-                        data-shortcut="filter"
-                        type="search"
+                        label="Filter lines"
                         placeholder="text, or /regex/ (case-insensitive)"
-                        autocomplete="off"
-                        spellcheck="false"
-                        prop:value=move || filter.get()
-                        on:input=move |ev| filter.set(event_target_value(&ev))
+                        shortcut=true
+                        literal=true
+                        value=filter
+                        on_input=Callback::new(move |v| filter.set(v))
                     />
                 </div>
                 <div class="field">
                     <span class="field-label">"Layout"</span>
                     <div class="segmented" role="group" aria-label="Layout">
-                        <button
-                            type="button"
-                            id="layout-columns"
-                            class="btn btn-small"
-                            aria-pressed=move || (layout.get() == Layout::SideBySide).to_string()
-                            on:click=move |_| layout.set(Layout::SideBySide)
-                        >
-                            "Side by side"
-                        </button>
-                        <button
-                            type="button"
-                            id="layout-single"
-                            class="btn btn-small"
-                            aria-pressed=move || (layout.get() == Layout::OneAtATime).to_string()
-                            on:click=move |_| layout.set(Layout::OneAtATime)
-                        >
-                            "One at a time"
-                        </button>
+                        {layout_button("layout-columns", Layout::SideBySide, "Side by side")}
+                        {layout_button("layout-single", Layout::OneAtATime, "One at a time")}
                     </div>
                 </div>
                 <button

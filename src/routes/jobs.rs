@@ -13,15 +13,7 @@ pub fn JobsPage() -> impl IntoView {
     crate::app::set_title("Jobs");
     let conn = use_topic(Topic::Jobs);
     let store = conn.store;
-    let jobs = Memo::new(move |_| {
-        store
-            .read()
-            .jobs
-            .data
-            .as_ref()
-            .map(|m| m.values().cloned().collect::<Vec<_>>())
-            .unwrap_or_default()
-    });
+    let jobs = Memo::new(move |_| store.read().job_list());
     let loaded = Signal::derive(move || store.read().jobs.data.is_some());
     let fresh = Signal::derive(move || store.read().jobs.fresh_ms);
     let interval = Signal::derive(move || store.read().jobs.interval_ms);
