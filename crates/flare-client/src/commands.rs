@@ -603,46 +603,33 @@ async fn read(s: &Session, c: &ReadCommand) -> Result<Reply, FlareError> {
             target,
             options,
             file,
-        } => {
-            let parts = shell_parts("cat", target, options.as_deref(), None, Some(file), true)?;
-            s.shell(parts).await
         }
-        ReadCommand::HeadTarget {
+        | ReadCommand::HeadTarget {
+            target,
+            options,
+            file,
+        }
+        | ReadCommand::TailTarget {
             target,
             options,
             file,
         } => {
-            let parts = shell_parts("head", target, options.as_deref(), None, Some(file), true)?;
+            let cmd = match c {
+                ReadCommand::CatTarget { .. } => "cat",
+                ReadCommand::HeadTarget { .. } => "head",
+                _ => "tail",
+            };
+            let parts = shell_parts(cmd, target, options.as_deref(), None, Some(file), true)?;
             s.shell(parts).await
         }
-        ReadCommand::TailTarget {
-            target,
-            options,
-            file,
-        } => {
-            let parts = shell_parts("tail", target, options.as_deref(), None, Some(file), true)?;
-            s.shell(parts).await
-        }
-        ReadCommand::HeadTargetLog { target, options } => {
-            let parts = shell_parts(
-                "head",
-                target,
-                options.as_deref(),
-                None,
-                Some("log.txt"),
-                true,
-            )?;
-            s.shell(parts).await
-        }
-        ReadCommand::TailTargetLog { target, options } => {
-            let parts = shell_parts(
-                "tail",
-                target,
-                options.as_deref(),
-                None,
-                Some("log.txt"),
-                true,
-            )?;
+        ReadCommand::HeadTargetLog { target, options }
+        | ReadCommand::TailTargetLog { target, options } => {
+            let cmd = if matches!(c, ReadCommand::HeadTargetLog { .. }) {
+                "head"
+            } else {
+                "tail"
+            };
+            let parts = shell_parts(cmd, target, options.as_deref(), None, Some("log.txt"), true)?;
             s.shell(parts).await
         }
         ReadCommand::GrepTarget {

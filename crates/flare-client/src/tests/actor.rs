@@ -9,11 +9,12 @@ use flare_model::FlareError;
 use futures_util::{SinkExt, StreamExt};
 use rmpv::Value;
 use tokio::io::DuplexStream;
+use tokio::task::JoinHandle;
 use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::protocol::Role;
 
-use crate::conn::Conn;
+use crate::conn::{Conn, Incoming};
 use crate::sfm::{self, frame_type, get, get_str, get_u64};
 use crate::stream::{CHUNK_SIZE, chunk_ranges};
 
@@ -69,6 +70,38 @@ async fn send(server: &mut Server, entries: Vec<(&str, Value)>, payload: &[u8]) 
     server.send(Message::Binary(frame.into())).await.unwrap();
 }
 
+/// Starts a streamed request on `channel`/`topic` in a task, as a command does.
+fn spawn_stream(
+    conn: &Arc<Conn>,
+    channel: &'static str,
+    topic: &'static str,
+    app_headers: Vec<(String, Value)>,
+    body: Vec<u8>,
+) -> JoinHandle<Result<Incoming, FlareError>> {
+    let c = conn.clone();
+    tokio::spawn(async move {
+        c.request_stream(
+            channel,
+            topic,
+            app_headers,
+            body,
+            Duration::from_secs(5),
+            "t",
+        )
+        .await
+    })
+}
+
+/// Starts a direct `task` request on `topic` in a task.
+fn spawn_direct(
+    conn: &Arc<Conn>,
+    topic: &'static str,
+    timeout: Duration,
+) -> JoinHandle<Result<Incoming, FlareError>> {
+    let c = conn.clone();
+    tokio::spawn(async move { c.request_direct("task", topic, vec![], None, timeout).await })
+}
+
 /// Sends chunk `seq` of a reply blob stream.
 async fn send_chunk(server: &mut Server, stream_id: u64, ri: &str, body: &[u8], seq: usize) {
     let ranges = chunk_ranges(body.len());
@@ -101,20 +134,7 @@ async fn send_chunk(server: &mut Server, stream_id: u64, ri: &str, body: &[u8], 
 #[tokio::test]
 async fn out_of_order_reply_chunks_are_reassembled_acked_and_retransmits_reacked() {
     let (conn, mut server) = pair().await;
-    let req = tokio::spawn({
-        let c = conn.clone();
-        async move {
-            c.request_stream(
-                "hci_channel",
-                "command",
-                vec![],
-                b"request".to_vec(),
-                Duration::from_secs(5),
-                "t",
-            )
-            .await
-        }
-    });
+    let req = spawn_stream(&conn, "hci_channel", "command", vec![], b"request".to_vec());
     let (h, p) = next_data(&mut server).await;
     assert_eq!(p, b"request");
     assert_eq!(get_str(&h, "cn__channel"), Some("sm__STREAM"));
@@ -159,19 +179,13 @@ async fn out_of_order_reply_chunks_are_reassembled_acked_and_retransmits_reacked
 async fn big_requests_are_chunked_at_one_mib() {
     let (conn, mut server) = pair().await;
     let body: Vec<u8> = vec![7; CHUNK_SIZE * 2 + 10];
-    let c = conn.clone();
-    let b = body.clone();
-    let _req = tokio::spawn(async move {
-        c.request_stream(
-            "aux_communication",
-            "x",
-            vec![("cert".to_owned(), Value::Binary(vec![1]))],
-            b,
-            Duration::from_secs(5),
-            "t",
-        )
-        .await
-    });
+    let _req = spawn_stream(
+        &conn,
+        "aux_communication",
+        "x",
+        vec![("cert".to_owned(), Value::Binary(vec![1]))],
+        body.clone(),
+    );
     let mut got = Vec::new();
     for seq in 0..3u64 {
         let (h, p) = next_data(&mut server).await;
@@ -191,13 +205,7 @@ async fn big_requests_are_chunked_at_one_mib() {
 #[tokio::test]
 async fn direct_replies_are_matched_by_request_id_in_any_order() {
     let (conn, mut server) = pair().await;
-    let spawn = |topic: &'static str| {
-        let c = conn.clone();
-        tokio::spawn(async move {
-            c.request_direct("task", topic, vec![], None, Duration::from_secs(5))
-                .await
-        })
-    };
+    let spawn = |topic| spawn_direct(&conn, topic, Duration::from_secs(5));
     let a = spawn("a");
     let (ha, _) = next_data(&mut server).await;
     let b = spawn("b");
@@ -230,11 +238,7 @@ async fn a_timeout_is_no_reply_and_the_connection_survives_it() {
     assert!(matches!(err, FlareError::NoReply { .. }), "{err:?}");
     assert!(!conn.is_closed());
     let _ = next_data(&mut server).await;
-    let c = conn.clone();
-    let again = tokio::spawn(async move {
-        c.request_direct("task", "fast", vec![], None, Duration::from_secs(5))
-            .await
-    });
+    let again = spawn_direct(&conn, "fast", Duration::from_secs(5));
     let (h, _) = next_data(&mut server).await;
     send(
         &mut server,
@@ -262,18 +266,7 @@ async fn sfm_ping_is_answered_with_pong() {
 #[tokio::test]
 async fn a_stream_error_fails_the_matching_request() {
     let (conn, mut server) = pair().await;
-    let c = conn.clone();
-    let req = tokio::spawn(async move {
-        c.request_stream(
-            "hci_channel",
-            "command",
-            vec![],
-            b"x".to_vec(),
-            Duration::from_secs(5),
-            "t",
-        )
-        .await
-    });
+    let req = spawn_stream(&conn, "hci_channel", "command", vec![], b"x".to_vec());
     let (h, _) = next_data(&mut server).await;
     send(
         &mut server,
@@ -296,11 +289,7 @@ async fn a_stream_error_fails_the_matching_request() {
 #[tokio::test]
 async fn losing_the_connection_fails_pending_requests_and_closes() {
     let (conn, mut server) = pair().await;
-    let c = conn.clone();
-    let req = tokio::spawn(async move {
-        c.request_direct("task", "x", vec![], None, Duration::from_secs(30))
-            .await
-    });
+    let req = spawn_direct(&conn, "x", Duration::from_secs(30));
     let _ = next_data(&mut server).await;
     drop(server);
     let err = req.await.unwrap().unwrap_err();
@@ -316,11 +305,7 @@ async fn losing_the_connection_fails_pending_requests_and_closes() {
 #[tokio::test]
 async fn a_session_expired_push_closes_with_session_expired() {
     let (conn, mut server) = pair().await;
-    let c = conn.clone();
-    let req = tokio::spawn(async move {
-        c.request_direct("task", "x", vec![], None, Duration::from_secs(30))
-            .await
-    });
+    let req = spawn_direct(&conn, "x", Duration::from_secs(30));
     let _ = next_data(&mut server).await;
     let reason = crate::fobs::encode(&Value::from("idle too long"));
     send(
