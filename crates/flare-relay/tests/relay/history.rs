@@ -2,7 +2,6 @@
 //! behind a session.
 
 use flare_model::{Event, SiteHistory, SiteSpan, Topic, TopicData, TopicDelta};
-use reqwest::Method;
 
 use super::support::{OPERATOR, TestRelay, eventually};
 
@@ -21,9 +20,7 @@ fn sites_in(event: &Event) -> Option<usize> {
 }
 
 async fn history(relay: &TestRelay, cookie: &str) -> SiteHistory {
-    let (status, body) = relay
-        .api(Method::GET, "/api/site-history", Some(cookie), None)
-        .await;
+    let (status, body) = relay.get("/api/site-history", Some(cookie)).await;
     assert_eq!(status, 200, "{body}");
     serde_json::from_value(body).expect("a site history")
 }
@@ -100,30 +97,14 @@ async fn background_samples_keep_a_bounded_history_without_watchers() {
 #[tokio::test]
 async fn the_history_needs_a_session_and_a_valid_study() {
     let relay = TestRelay::start().await;
-    let (status, body) = relay
-        .api(Method::GET, "/api/site-history", None, None)
-        .await;
+    let (status, body) = relay.get("/api/site-history", None).await;
     assert_eq!(status, 401);
     assert_eq!(body["error"], "not logged in");
     let cookie = relay.login(OPERATOR).await;
-    let (status, _) = relay
-        .api(
-            Method::GET,
-            "/api/site-history?study=No",
-            Some(&cookie),
-            None,
-        )
-        .await;
+    let (status, _) = relay.get("/api/site-history?study=No", Some(&cookie)).await;
     assert_eq!(status, 400);
     // A study without a hub has an empty history, and asking logs nobody in.
-    let (status, body) = relay
-        .api(
-            Method::GET,
-            "/api/site-history?study=s9",
-            Some(&cookie),
-            None,
-        )
-        .await;
+    let (status, body) = relay.get("/api/site-history?study=s9", Some(&cookie)).await;
     assert_eq!(status, 200);
     let empty: SiteHistory = serde_json::from_value(body).expect("history");
     assert!(empty.sites.is_empty());

@@ -60,9 +60,7 @@ async fn operators_create_list_and_revoke_tokens() {
     assert_eq!(token.expires_at_ms - token.created_at_ms, 3_600_000);
 
     let (_, capped) = create(&relay, &cookie, "Long", 365 * 86_400).await;
-    let (status, list) = relay
-        .api(Method::GET, "/api/kiosk-tokens", Some(&cookie), None)
-        .await;
+    let (status, list) = relay.get("/api/kiosk-tokens", Some(&cookie)).await;
     assert_eq!(status, 200);
     let list: Vec<KioskToken> = serde_json::from_value(list).expect("tokens");
     assert_eq!(list.len(), 2);
@@ -108,9 +106,7 @@ async fn operators_create_list_and_revoke_tokens() {
     assert_eq!(status, 200);
     let (status, _) = relay.api(Method::DELETE, &path, Some(&cookie), None).await;
     assert_eq!(status, 404);
-    let (_, list) = relay
-        .api(Method::GET, "/api/kiosk-tokens", Some(&cookie), None)
-        .await;
+    let (_, list) = relay.get("/api/kiosk-tokens", Some(&cookie)).await;
     assert_eq!(list.as_array().expect("list").len(), 1);
     let created = relay
         .audit_lines()
@@ -139,16 +135,12 @@ async fn viewers_and_kiosks_cannot_manage_tokens() {
             )
             .await;
         assert_eq!(status, 403, "{body}");
-        let (status, _) = relay
-            .api(Method::GET, "/api/kiosk-tokens", Some(cookie), None)
-            .await;
+        let (status, _) = relay.get("/api/kiosk-tokens", Some(cookie)).await;
         assert_eq!(status, 403);
         let (status, _) = relay.api(Method::DELETE, &path, Some(cookie), None).await;
         assert_eq!(status, 403);
     }
-    let (status, _) = relay
-        .api(Method::GET, "/api/kiosk-tokens", None, None)
-        .await;
+    let (status, _) = relay.get("/api/kiosk-tokens", None).await;
     assert_eq!(status, 401);
     assert_eq!(relay.state.kiosk.list(IDENTITY).len(), 1, "nothing changed");
 }
@@ -167,9 +159,7 @@ async fn a_kiosk_login_is_a_viewer_pinned_to_the_tokens_study() {
     assert_eq!(body["kiosk"], true);
     let cookie = cookie.expect("a session cookie");
     assert!(cookie.starts_with("flare_session="));
-    let (status, session) = relay
-        .api(Method::GET, "/api/session", Some(&cookie), None)
-        .await;
+    let (status, session) = relay.get("/api/session", Some(&cookie)).await;
     assert_eq!(status, 200);
     assert_eq!(session["kiosk"], true);
 
@@ -192,21 +182,11 @@ async fn a_kiosk_login_is_a_viewer_pinned_to_the_tokens_study() {
         other => panic!("expected 403, got {:?}", other.map(|_| ())),
     }
     let (status, _) = relay
-        .api(
-            Method::GET,
-            "/api/site-history?study=other",
-            Some(&cookie),
-            None,
-        )
+        .get("/api/site-history?study=other", Some(&cookie))
         .await;
     assert_eq!(status, 403);
     let (status, _) = relay
-        .api(
-            Method::GET,
-            "/api/site-history?study=default",
-            Some(&cookie),
-            None,
-        )
+        .get("/api/site-history?study=default", Some(&cookie))
         .await;
     assert_eq!(status, 200);
 
@@ -270,9 +250,7 @@ async fn revoking_closes_the_kiosk_socket_and_the_link_stops_working() {
     let (status, body, _) = relay.kiosk_login(&secret).await;
     assert_eq!(status, 401);
     assert_eq!(body["error"], INVALID);
-    let (status, _) = relay
-        .api(Method::GET, "/api/session", Some(&cookie), None)
-        .await;
+    let (status, _) = relay.get("/api/session", Some(&cookie)).await;
     assert_eq!(status, 401, "the kiosk session is gone");
 }
 

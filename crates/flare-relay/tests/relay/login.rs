@@ -72,20 +72,19 @@ async fn malformed_login_body_is_a_400_with_the_reason() {
 async fn session_endpoint_follows_login_and_logout() {
     let relay = TestRelay::start_with(|c| c.limits.max_upload_bytes = 5 * 1024 * 1024).await;
     let client = reqwest::Client::new();
-    let anonymous = client
-        .get(relay.url("/api/session"))
-        .send()
-        .await
-        .expect("get");
+    // `GET /api/session` as a browser's same-origin GET sends it: without an `Origin`.
+    let get_session = |cookie: Option<&str>| {
+        let mut request = client.get(relay.url("/api/session"));
+        if let Some(cookie) = cookie {
+            request = request.header("cookie", cookie);
+        }
+        async move { request.send().await.expect("get") }
+    };
+    let anonymous = get_session(None).await;
     assert_eq!(anonymous.status(), 401);
 
     let cookie = relay.login(VIEWER).await;
-    let session = client
-        .get(relay.url("/api/session"))
-        .header("cookie", &cookie)
-        .send()
-        .await
-        .expect("get");
+    let session = get_session(Some(&cookie)).await;
     assert_eq!(session.status(), 200);
     let body: Value = session.json().await.expect("json");
     assert_eq!(body["role"], "viewer");
@@ -109,12 +108,7 @@ async fn session_endpoint_follows_login_and_logout() {
             .expect("ascii")
             .contains("Max-Age=0")
     );
-    let after = client
-        .get(relay.url("/api/session"))
-        .header("cookie", &cookie)
-        .send()
-        .await
-        .expect("get");
+    let after = get_session(Some(&cookie)).await;
     assert_eq!(after.status(), 401);
 }
 

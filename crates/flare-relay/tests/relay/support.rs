@@ -224,6 +224,15 @@ impl TestRelay {
         (status, body)
     }
 
+    /// `GET path` with an optional cookie and the relay's origin; the status and JSON body.
+    pub(crate) async fn get(
+        &self,
+        path: &str,
+        cookie: Option<&str>,
+    ) -> (reqwest::StatusCode, serde_json::Value) {
+        self.api(reqwest::Method::GET, path, cookie, None).await
+    }
+
     /// `POST /api/kiosk-login` with a secret: the status, the JSON body and the cookie pair.
     pub(crate) async fn kiosk_login(
         &self,
@@ -292,6 +301,26 @@ impl TestRelay {
         let response = request.send().await.expect("upload request");
         let status = response.status();
         let body = response.json().await.expect("a JSON body");
+        (status, body)
+    }
+
+    /// `POST /api/upload` of a multipart form (a dropped folder) with a cookie and the relay's
+    /// origin; the status and JSON body.
+    pub(crate) async fn upload_form(
+        &self,
+        cookie: &str,
+        form: reqwest::multipart::Form,
+    ) -> (reqwest::StatusCode, serde_json::Value) {
+        let response = reqwest::Client::new()
+            .post(self.url("/api/upload"))
+            .header("origin", self.origin())
+            .header("cookie", cookie)
+            .multipart(form)
+            .send()
+            .await
+            .expect("upload");
+        let status = response.status();
+        let body = response.json().await.expect("json");
         (status, body)
     }
 

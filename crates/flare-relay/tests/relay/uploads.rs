@@ -3,7 +3,7 @@
 //! the upload's own temporary folder (which is gone after a refusal).
 
 use reqwest::StatusCode;
-use serde_json::Value;
+use reqwest::multipart::{Form, Part};
 
 use super::support::{OPERATOR, TestRelay, VIEWER, job_zip, zip_of};
 
@@ -20,6 +20,26 @@ async fn refused(relay: &TestRelay, cookie: &str, zip: Vec<u8>, want: &str) {
         Vec::<String>::new(),
         "a refused upload leaves nothing in the work folder"
     );
+}
+
+/// `form` with one `file` part per `(file name, content)`, as a browser sends a dropped folder.
+fn with_files(form: Form, files: Vec<(&'static str, Vec<u8>)>) -> Form {
+    files.into_iter().fold(form, |form, (name, content)| {
+        form.part("file", Part::bytes(content).file_name(name))
+    })
+}
+
+/// `POST /api/upload` of a job zip as `cookie`'s login from `origin` (none when `None`); the status.
+async fn post_zip_from(relay: &TestRelay, origin: Option<&str>, cookie: &str) -> StatusCode {
+    let mut request = reqwest::Client::new()
+        .post(relay.url("/api/upload"))
+        .header("cookie", cookie)
+        .header("content-type", "application/zip")
+        .body(job_zip());
+    if let Some(origin) = origin {
+        request = request.header("origin", origin);
+    }
+    request.send().await.expect("upload").status()
 }
 
 #[tokio::test]
@@ -76,31 +96,22 @@ async fn files_at_the_zip_root_take_the_sanitized_upload_name() {
 async fn a_multipart_folder_drop_is_accepted() {
     let relay = TestRelay::start().await;
     let cookie = relay.login(OPERATOR).await;
-    let form = reqwest::multipart::Form::new()
-        .part(
-            "file",
-            reqwest::multipart::Part::bytes(br#"{"name": "hello-numpy"}"#.to_vec())
-                .file_name("hello-numpy/meta.json"),
-        )
-        .part(
-            "file",
-            reqwest::multipart::Part::bytes(br#"{"format_version": 2}"#.to_vec())
-                .file_name("hello-numpy/app/config/config_fed_server.json"),
-        )
-        .part(
-            "file",
-            reqwest::multipart::Part::bytes(b"junk".to_vec()).file_name("hello-numpy/.DS_Store"),
-        );
-    let response = reqwest::Client::new()
-        .post(relay.url("/api/upload"))
-        .header("origin", relay.origin())
-        .header("cookie", &cookie)
-        .multipart(form)
-        .send()
-        .await
-        .expect("upload");
-    assert_eq!(response.status(), StatusCode::OK);
-    let body: Value = response.json().await.expect("json");
+    let form = with_files(
+        Form::new(),
+        vec![
+            (
+                "hello-numpy/meta.json",
+                br#"{"name": "hello-numpy"}"#.to_vec(),
+            ),
+            (
+                "hello-numpy/app/config/config_fed_server.json",
+                br#"{"format_version": 2}"#.to_vec(),
+            ),
+            ("hello-numpy/.DS_Store", b"junk".to_vec()),
+        ],
+    );
+    let (status, body) = relay.upload_form(&cookie, form).await;
+    assert_eq!(status, StatusCode::OK);
     assert_eq!(body["folder_name"], "hello-numpy");
     assert_eq!(body["files"], 2, "the .DS_Store is skipped: {body}");
     assert_eq!(body["bytes"], 23 + 21);
@@ -110,22 +121,12 @@ async fn a_multipart_folder_drop_is_accepted() {
 async fn multipart_files_at_the_root_take_the_name_field() {
     let relay = TestRelay::start().await;
     let cookie = relay.login(OPERATOR).await;
-    let form = reqwest::multipart::Form::new()
-        .text("name", "dropped job")
-        .part(
-            "file",
-            reqwest::multipart::Part::bytes(b"{}".to_vec()).file_name("meta.json"),
-        );
-    let response = reqwest::Client::new()
-        .post(relay.url("/api/upload"))
-        .header("origin", relay.origin())
-        .header("cookie", &cookie)
-        .multipart(form)
-        .send()
-        .await
-        .expect("upload");
-    assert_eq!(response.status(), StatusCode::OK);
-    let body: Value = response.json().await.expect("json");
+    let form = with_files(
+        Form::new().text("name", "dropped job"),
+        vec![("meta.json", b"{}".to_vec())],
+    );
+    let (status, body) = relay.upload_form(&cookie, form).await;
+    assert_eq!(status, StatusCode::OK);
     assert_eq!(body["folder_name"], "dropped_job");
 }
 
@@ -272,33 +273,21 @@ async fn a_body_over_the_cap_is_refused_with_413() {
     let cookie = relay.login(OPERATOR).await;
     let want = "the upload is too big: the relay accepts at most 65536 bytes";
 
-    // Declared up front by Content-Length.
-    let (status, body) = relay
-        .upload(
-            Some(&cookie),
-            "/api/upload",
-            "application/zip",
-            vec![0u8; 200 * 1024],
-        )
-        .await;
-    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE, "{body}");
-    assert!(
-        body["error"].as_str().expect("error").contains(want),
-        "{body}"
-    );
-
-    // Streamed without a length: counted while saving.
+    // Once declared up front by Content-Length, once streamed without a length: counted while
+    // saving.
     let chunks: Vec<Result<Vec<u8>, std::io::Error>> =
         (0..20).map(|_| Ok(vec![0u8; 16 * 1024])).collect();
     let stream = reqwest::Body::wrap_stream(futures_util::stream::iter(chunks));
-    let (status, body) = relay
-        .upload(Some(&cookie), "/api/upload", "application/zip", stream)
-        .await;
-    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE, "{body}");
-    assert!(
-        body["error"].as_str().expect("error").contains(want),
-        "{body}"
-    );
+    for upload in [reqwest::Body::from(vec![0u8; 200 * 1024]), stream] {
+        let (status, body) = relay
+            .upload(Some(&cookie), "/api/upload", "application/zip", upload)
+            .await;
+        assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE, "{body}");
+        assert!(
+            body["error"].as_str().expect("error").contains(want),
+            "{body}"
+        );
+    }
     assert_eq!(relay.work_entries(), Vec::<String>::new());
 }
 
@@ -332,27 +321,16 @@ async fn viewers_strangers_and_foreign_origins_cannot_upload() {
     assert_eq!(body["error"], "not logged in");
 
     let operator = relay.login(OPERATOR).await;
-    let response = reqwest::Client::new()
-        .post(relay.url("/api/upload"))
-        .header("origin", "http://evil.example")
-        .header("cookie", &operator)
-        .header("content-type", "application/zip")
-        .body(job_zip())
-        .send()
-        .await
-        .expect("upload");
-    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    assert_eq!(
+        post_zip_from(&relay, Some("http://evil.example"), &operator).await,
+        StatusCode::FORBIDDEN
+    );
 
     // Without any Origin the upload is refused too: it is required, as on /ws.
-    let response = reqwest::Client::new()
-        .post(relay.url("/api/upload"))
-        .header("cookie", &operator)
-        .header("content-type", "application/zip")
-        .body(job_zip())
-        .send()
-        .await
-        .expect("upload");
-    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    assert_eq!(
+        post_zip_from(&relay, None, &operator).await,
+        StatusCode::FORBIDDEN
+    );
 
     let (status, body) = relay
         .upload(Some(&operator), "/api/upload", "text/plain", "hello")
@@ -403,24 +381,14 @@ async fn uploads_are_not_held_to_the_small_api_body_limit() {
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body["bytes"], 2 + 2 * 1024 * 1024);
 
-    let form = reqwest::multipart::Form::new()
-        .part(
-            "file",
-            reqwest::multipart::Part::bytes(b"{}".to_vec()).file_name("job/meta.json"),
-        )
-        .part(
-            "file",
-            reqwest::multipart::Part::bytes(noise).file_name("job/weights.bin"),
-        );
-    let response = reqwest::Client::new()
-        .post(relay.url("/api/upload"))
-        .header("origin", relay.origin())
-        .header("cookie", &cookie)
-        .multipart(form)
-        .send()
-        .await
-        .expect("upload");
-    assert_eq!(response.status(), StatusCode::OK);
-    let body: Value = response.json().await.expect("json");
+    let form = with_files(
+        Form::new(),
+        vec![
+            ("job/meta.json", b"{}".to_vec()),
+            ("job/weights.bin", noise),
+        ],
+    );
+    let (status, body) = relay.upload_form(&cookie, form).await;
+    assert_eq!(status, StatusCode::OK);
     assert_eq!(body["bytes"], 2 + 2 * 1024 * 1024);
 }

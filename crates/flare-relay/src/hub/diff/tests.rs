@@ -152,6 +152,21 @@ fn diff_of_two_polls() {
         Some(live(2)),
     );
     let at = 9_000;
+    // The job once it finished at the poll time, and once it had new live stats.
+    let finished = detail(
+        meta("FINISHED:COMPLETED", Some(1.0)),
+        vec![
+            change("SUBMITTED", 1_000),
+            change("RUNNING", 5_000),
+            change("FINISHED:COMPLETED", at),
+        ],
+        None,
+    );
+    let new_stats = detail(
+        meta("RUNNING", Some(1.0)),
+        running.timeline.clone(),
+        Some(live(3)),
+    );
     // (what, cached, polled, expected new state, expected delta)
     let cases: Vec<(&str, TopicData, TopicData, TopicData, TopicDelta)> = vec![
         (
@@ -211,24 +226,8 @@ fn diff_of_two_polls() {
                 Vec::new(),
                 None,
             )),
-            TopicData::Job(detail(
-                meta("FINISHED:COMPLETED", Some(1.0)),
-                vec![
-                    change("SUBMITTED", 1_000),
-                    change("RUNNING", 5_000),
-                    change("FINISHED:COMPLETED", at),
-                ],
-                None,
-            )),
-            TopicDelta::Job(detail(
-                meta("FINISHED:COMPLETED", Some(1.0)),
-                vec![
-                    change("SUBMITTED", 1_000),
-                    change("RUNNING", 5_000),
-                    change("FINISHED:COMPLETED", at),
-                ],
-                None,
-            )),
+            TopicData::Job(finished.clone()),
+            TopicDelta::Job(finished),
         ),
         (
             "new live stats, same status: a delta without a timeline entry",
@@ -238,16 +237,8 @@ fn diff_of_two_polls() {
                 Vec::new(),
                 Some(live(3)),
             )),
-            TopicData::Job(detail(
-                meta("RUNNING", Some(1.0)),
-                running.timeline.clone(),
-                Some(live(3)),
-            )),
-            TopicDelta::Job(detail(
-                meta("RUNNING", Some(1.0)),
-                running.timeline.clone(),
-                Some(live(3)),
-            )),
+            TopicData::Job(new_stats.clone()),
+            TopicDelta::Job(new_stats),
         ),
         (
             "other topic data replaces the system whole",
