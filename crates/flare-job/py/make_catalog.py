@@ -15,10 +15,10 @@ import importlib
 import inspect
 import json
 import logging
-import os
 import pkgutil
 import sys
 import tempfile
+import types
 import typing
 import warnings
 
@@ -48,7 +48,7 @@ def type_of(annotation, default):
         return "any", default is None, None
     origin = typing.get_origin(annotation)
     args = typing.get_args(annotation)
-    if origin is typing.Union or (hasattr(__import__("types"), "UnionType") and origin is getattr(__import__("types"), "UnionType")):
+    if origin is typing.Union or origin is types.UnionType:
         non_none = [a for a in args if a is not type(None)]
         nullable = len(non_none) != len(args) or default is None
         if len(non_none) == 1:
