@@ -2,6 +2,9 @@
 //! `/submit`, `/studies`, `/studies/new`, `/studies/:study`, `/studies/:study/jobs[/:id[/logs]]`,
 //! `/kiosk-tokens`, `/wall`, `/kiosk`.
 
+use leptos::prelude::*;
+use leptos_router::hooks::use_params_map;
+
 pub mod job_detail;
 pub mod job_logs;
 pub mod jobs;
@@ -15,3 +18,9 @@ pub mod studies;
 pub mod study_detail;
 pub mod submit;
 pub mod wall;
+
+/// The route parameter `name` (empty when the path has none), e.g. `id` of `/jobs/:id`.
+pub fn param(name: &'static str) -> Memo<String> {
+    let params = use_params_map();
+    Memo::new(move |_| params.read().get(name).unwrap_or_default())
+}

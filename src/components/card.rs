@@ -6,6 +6,23 @@ use leptos::prelude::*;
 use crate::components::freshness_stamp::FreshnessStamp;
 use crate::errors::describe;
 
+/// A topic's error as an alert note: what went wrong and what to do, then the detail; nothing
+/// while there is no error.
+#[component]
+pub fn ErrorNote(#[prop(into)] error: Signal<Option<FlareError>>) -> impl IntoView {
+    move || {
+        error.get().map(|e| {
+            let text = describe(&e);
+            view! {
+                <div class="note note-error" role="alert">
+                    <p>{text.summary}</p>
+                    {text.detail.map(|d| view! { <p class="note-detail">{d}</p> })}
+                </div>
+            }
+        })
+    }
+}
+
 /// A panel: heading, freshness stamp, topic error (if any), content.
 #[component]
 pub fn Card(
@@ -25,19 +42,7 @@ pub fn Card(
                 {aside.map(|a| view! { <span class="card-aside">{move || a.get()}</span> })}
                 <FreshnessStamp fresh_ms interval_ms />
             </header>
-            {move || {
-                error
-                    .get()
-                    .map(|e| {
-                        let text = describe(&e);
-                        view! {
-                            <div class="note note-error" role="alert">
-                                <p>{text.summary}</p>
-                                {text.detail.map(|d| view! { <p class="note-detail">{d}</p> })}
-                            </div>
-                        }
-                    })
-            }}
+            <ErrorNote error />
             <div class="card-body">{children()}</div>
         </section>
     }

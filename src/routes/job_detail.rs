@@ -4,7 +4,6 @@
 use flare_model::{FlareError, JobMeta, Topic};
 use leptos::prelude::*;
 use leptos_router::hooks::use_navigate;
-use leptos_router::hooks::use_params_map;
 
 use crate::api::AuthorizedApi;
 use crate::components::card::Card;
@@ -24,8 +23,7 @@ use crate::policy::{JobAction, allowed};
 /// The job detail page; a new id remounts the watcher.
 #[component]
 pub fn JobDetailPage() -> impl IntoView {
-    let params = use_params_map();
-    let id = Memo::new(move |_| params.read().get("id").unwrap_or_default());
+    let id = crate::routes::param("id");
     move || {
         let job_id = id.get();
         view! { <WatchedJob job_id /> }

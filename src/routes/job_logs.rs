@@ -5,15 +5,14 @@ use std::collections::BTreeSet;
 
 use flare_model::{FlareError, LogsReply, ReadCommand, Reply, Topic};
 use leptos::prelude::*;
-use leptos_router::hooks::use_params_map;
 
 use crate::browser;
+use crate::components::card::ErrorNote;
 use crate::components::copy_buttons::CopyButtons;
 use crate::components::log_view::{Layout, LogView};
 use crate::components::search_field::SearchField;
 use crate::connection::{sleep, use_topic};
 use crate::copy_as::CopyContext;
-use crate::errors::describe;
 use crate::identity::SessionCtx;
 use crate::job_query::short_id;
 use crate::policy::{JobAction, allowed};
@@ -49,8 +48,7 @@ pub fn job_sites(deploy_map: Option<&serde_json::Value>, connected: &[String]) -
 /// The logs page; a new id remounts it.
 #[component]
 pub fn JobLogsPage() -> impl IntoView {
-    let params = use_params_map();
-    let id = Memo::new(move |_| params.read().get("id").unwrap_or_default());
+    let id = crate::routes::param("id");
     move || {
         let job_id = id.get();
         view! { <JobLogs job_id /> }
@@ -306,19 +304,7 @@ fn JobLogs(job_id: String) -> impl IntoView {
                         }
                     })
             }}
-            {move || {
-                error
-                    .get()
-                    .map(|e| {
-                        let d = describe(&e);
-                        view! {
-                            <div class="note note-error" role="alert">
-                                <p>{d.summary}</p>
-                                {d.detail.map(|x| view! { <p class="note-detail">{x}</p> })}
-                            </div>
-                        }
-                    })
-            }}
+            <ErrorNote error />
             {move || match has_logs.get() {
                 true => view! { <LogView logs=shown filter layout expected /> }.into_any(),
                 false if loading.get() => {

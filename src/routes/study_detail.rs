@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use flare_model::{FlareError, MutateCommand, ReadCommand, Reply, StudyDetail};
 use leptos::prelude::*;
-use leptos_router::hooks::{use_navigate, use_params_map};
+use leptos_router::hooks::use_navigate;
 
 use crate::components::new_study_form::FormError;
 use crate::components::remove_study::RemoveStudy;
@@ -18,11 +18,32 @@ use crate::studies::{Pick, StudyRole, selection, site_change_text, sites_by_org}
 /// The study detail page; a new name remounts it.
 #[component]
 pub fn StudyDetailPage() -> impl IntoView {
-    let params = use_params_map();
-    let study = Memo::new(move |_| params.read().get("study").unwrap_or_default());
+    let study = crate::routes::param("study");
     move || {
         let study = study.get();
         view! { <StudyPage study /> }
+    }
+}
+
+/// A labelled text field of an add form, bound to `value` and described by the form's error line.
+fn text_field(
+    id: &'static str,
+    label: &'static str,
+    placeholder: Option<&'static str>,
+    error_id: &'static str,
+    value: RwSignal<String>,
+) -> impl IntoView {
+    view! {
+        <div class="field">
+            <label for=id>{label}</label>
+            <input
+                id=id
+                placeholder=placeholder
+                aria-describedby=error_id
+                prop:value=move || value.get()
+                on:input=move |ev| value.set(event_target_value(&ev))
+            />
+        </div>
     }
 }
 
@@ -305,20 +326,9 @@ fn StudyPage(study: String) -> impl IntoView {
                         let on_add_sites = on_add_sites.clone();
                         view! {
                             <form id="add-site-form" class="form inline-form" novalidate=true on:submit=on_add_sites>
-                                <div class="field">
-                                    <label for="add-sites">"Sites to add"</label>
-                                    <input id="add-sites" placeholder="site-1, site-2" aria-describedby="add-sites-error"
-                                        prop:value=move || add_sites.get()
-                                        on:input=move |ev| add_sites.set(event_target_value(&ev)) />
-                                </div>
-                                {move || (role.get() == StudyRole::ProjectAdmin).then(|| view! {
-                                    <div class="field">
-                                        <label for="add-sites-org">"Org of these sites"</label>
-                                        <input id="add-sites-org" aria-describedby="add-sites-error"
-                                            prop:value=move || add_org.get()
-                                            on:input=move |ev| add_org.set(event_target_value(&ev)) />
-                                    </div>
-                                })}
+                                {text_field("add-sites", "Sites to add", Some("site-1, site-2"), "add-sites-error", add_sites)}
+                                {move || (role.get() == StudyRole::ProjectAdmin)
+                                    .then(|| text_field("add-sites-org", "Org of these sites", None, "add-sites-error", add_org))}
                                 <button type="submit" class="btn" disabled=move || busy.get()>"Add sites"</button>
                                 <p id="add-sites-error" class="field-error" role="alert">{move || add_error.get()}</p>
                             </form>
@@ -358,12 +368,7 @@ fn StudyPage(study: String) -> impl IntoView {
                         let on_add_user = on_add_user.clone();
                         view! {
                             <form id="add-user-form" class="form inline-form" novalidate=true on:submit=on_add_user>
-                                <div class="field">
-                                    <label for="add-user">"User to add"</label>
-                                    <input id="add-user" placeholder="lead@nvidia.com" aria-describedby="add-user-error"
-                                        prop:value=move || add_user.get()
-                                        on:input=move |ev| add_user.set(event_target_value(&ev)) />
-                                </div>
+                                {text_field("add-user", "User to add", Some("lead@nvidia.com"), "add-user-error", add_user)}
                                 <button type="submit" class="btn" disabled=move || busy.get()>"Add user"</button>
                                 <p id="add-user-error" class="field-error" role="alert">{move || user_error.get()}</p>
                             </form>
