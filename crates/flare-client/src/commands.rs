@@ -173,30 +173,26 @@ pub(crate) fn system_info_from(r: &HciReply) -> SystemInfo {
     let meta = r.meta().cloned().unwrap_or_default();
     let f64_of = |v: Option<&Value>| v.and_then(Value::as_f64).unwrap_or(0.0);
     let str_of = |v: Option<&Value>| v.and_then(Value::as_str).unwrap_or_default().to_owned();
-    let clients = meta
-        .get("clients")
-        .and_then(Value::as_array)
-        .map(|a| {
-            a.iter()
-                .map(|c| ClientInfo {
-                    name: str_of(c.get("client_name")),
-                    last_connect_time: f64_of(c.get("client_last_conn_time")),
-                })
-                .collect()
+    let list = |key: &str| {
+        meta.get(key)
+            .and_then(Value::as_array)
+            .map(Vec::as_slice)
+            .unwrap_or_default()
+    };
+    let clients = list("clients")
+        .iter()
+        .map(|c| ClientInfo {
+            name: str_of(c.get("client_name")),
+            last_connect_time: f64_of(c.get("client_last_conn_time")),
         })
-        .unwrap_or_default();
-    let jobs = meta
-        .get("jobs")
-        .and_then(Value::as_array)
-        .map(|a| {
-            a.iter()
-                .map(|j| JobInfo {
-                    job_id: str_of(j.get("job_id")),
-                    app_name: str_of(j.get("app_name")),
-                })
-                .collect()
+        .collect();
+    let jobs = list("jobs")
+        .iter()
+        .map(|j| JobInfo {
+            job_id: str_of(j.get("job_id")),
+            app_name: str_of(j.get("app_name")),
         })
-        .unwrap_or_default();
+        .collect();
     SystemInfo {
         server_info: ServerInfo {
             status: str_of(meta.get("server_status")),

@@ -141,25 +141,24 @@ pub(crate) fn check_reply(
     if let Some(meta) = reply.meta() {
         let status = meta.get("status").and_then(Value::as_str).unwrap_or("ok");
         let info = meta_str(meta, "info").unwrap_or_default();
+        let info_or = |default: &str| {
+            if info.is_empty() {
+                default.to_owned()
+            } else {
+                info.clone()
+            }
+        };
         let err = match status {
             "ok" => None,
             "invalid_job_def" => Some(FlareError::InvalidJobDefinition {
                 message: format!("invalid job definition: {info}"),
             }),
             "submit_token_conflict" => Some(FlareError::SubmitTokenConflict {
-                message: if info.is_empty() {
-                    "submit token was already used for different job content".to_owned()
-                } else {
-                    info.clone()
-                },
+                message: info_or("submit token was already used for different job content"),
                 existing_job_id: meta_str(meta, "job_id"),
             }),
             "submit_token_job_deleted" => Some(FlareError::SubmitTokenJobDeleted {
-                message: if info.is_empty() {
-                    "submit token refers to a deleted job".to_owned()
-                } else {
-                    info.clone()
-                },
+                message: info_or("submit token refers to a deleted job"),
                 job_id: meta_str(meta, "job_id"),
                 state: meta_str(meta, "submit_record_state"),
                 deleted_time: meta_str(meta, "deleted_time"),

@@ -567,12 +567,7 @@ impl Session {
             ("confirm", Value::from(truth)),
             ("confirm_nonce", Value::from(nonce)),
         ]);
-        if let Err(e) =
-            self.conn()
-                .send_oneway(DOWNLOAD_CHANNEL, DOWNLOAD_TOPIC, &fobs::encode(&body))
-        {
-            tracing::debug!("cannot confirm the download of {ref_id}: {e}");
-        }
+        self.send_download_control(ref_id, &body, "confirm");
     }
 
     fn cancel_download(&self, ref_id: &str) {
@@ -580,11 +575,17 @@ impl Session {
             ("ref_id", Value::from(ref_id)),
             ("cancel", Value::Boolean(true)),
         ]);
+        self.send_download_control(ref_id, &body, "cancel");
+    }
+
+    /// Sends a one-way control message about download `ref_id`; a failure to `what` it is only
+    /// logged.
+    fn send_download_control(&self, ref_id: &str, body: &Value, what: &str) {
         if let Err(e) =
             self.conn()
-                .send_oneway(DOWNLOAD_CHANNEL, DOWNLOAD_TOPIC, &fobs::encode(&body))
+                .send_oneway(DOWNLOAD_CHANNEL, DOWNLOAD_TOPIC, &fobs::encode(body))
         {
-            tracing::debug!("cannot cancel the download of {ref_id}: {e}");
+            tracing::debug!("cannot {what} the download of {ref_id}: {e}");
         }
     }
 
