@@ -13,7 +13,8 @@ use tokio::sync::OnceCell;
 mod support;
 
 use support::{
-    ADMIN, assert_err, expect_reply, job_meta, login_to as login, poc, run, wait_status,
+    ADMIN, abort, assert_err, delete, expect_reply, job_meta, login_to as login, poc, run,
+    wait_status,
 };
 
 async fn submit(num_rounds: u32, sleep_time: f64) -> String {
@@ -379,22 +380,9 @@ async fn clone_abort_and_delete_a_job() {
     let long = submit(100, 1.0).await;
     let s = login("default").await;
 
-    expect_reply!(
-        &s,
-        MutateCommand::AbortJob {
-            job_id: long.clone(),
-        },
-        Reply::Text
-    );
+    expect_reply!(&s, abort(&long), Reply::Text);
     wait_status(&s, &long, |st| st == "FINISHED:ABORTED").await;
-    let Reply::Deleted { job_id, .. } = run(
-        &s,
-        MutateCommand::DeleteJob {
-            job_id: long.clone(),
-        },
-    )
-    .await
-    .unwrap() else {
+    let Reply::Deleted { job_id, .. } = run(&s, delete(&long)).await.unwrap() else {
         panic!("delete_job is not deleted");
     };
     assert_eq!(job_id, long);
@@ -409,18 +397,9 @@ async fn clone_abort_and_delete_a_job() {
     );
     assert_ne!(clone, finished);
     assert_eq!(job_meta(&s, &clone).await.unwrap().name, "hello-numpy");
-    run(
-        &s,
-        MutateCommand::AbortJob {
-            job_id: clone.clone(),
-        },
-    )
-    .await
-    .unwrap();
+    run(&s, abort(&clone)).await.unwrap();
     wait_status(&s, &clone, |st| st.starts_with("FINISHED")).await;
-    run(&s, MutateCommand::DeleteJob { job_id: clone })
-        .await
-        .unwrap();
+    run(&s, delete(&clone)).await.unwrap();
     s.close().await;
 }
 

@@ -19,7 +19,9 @@ use tokio::sync::OnceCell;
 #[path = "support/poc_session.rs"]
 mod support;
 
-use support::{ADMIN, assert_err, expect_reply, job_meta, login_to, poc, run, wait_status};
+use support::{
+    ADMIN, abort, assert_err, delete, expect_reply, job_meta, login_to, poc, run, wait_status,
+};
 
 async fn login() -> Session {
     login_to("default").await
@@ -30,19 +32,22 @@ async fn login() -> Session {
 fn hello_numpy_copy(parent: &Path, name: &str, num_rounds: u32, sleep_time: f64) -> PathBuf {
     let dest = parent.join(name);
     copy_dir(&Poc::hello_numpy_dir(), &dest);
-    let server = dest.join("app/config/config_fed_server.json");
-    let mut cfg: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(&server).unwrap()).unwrap();
-    cfg["workflows"][0]["args"]["num_rounds"] = num_rounds.into();
-    std::fs::write(&server, cfg.to_string()).unwrap();
-    let client = dest.join("app/config/config_fed_client.json");
-    let mut cfg: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(&client).unwrap()).unwrap();
-    for ex in cfg["executors"].as_array_mut().unwrap() {
-        ex["executor"]["args"]["sleep_time"] = sleep_time.into();
-    }
-    std::fs::write(&client, cfg.to_string()).unwrap();
+    patch_json(&dest.join("app/config/config_fed_server.json"), |cfg| {
+        cfg["workflows"][0]["args"]["num_rounds"] = num_rounds.into();
+    });
+    patch_json(&dest.join("app/config/config_fed_client.json"), |cfg| {
+        for ex in cfg["executors"].as_array_mut().unwrap() {
+            ex["executor"]["args"]["sleep_time"] = sleep_time.into();
+        }
+    });
     dest
+}
+
+/// Reads the JSON file at `path`, lets `patch` change it and writes it back.
+fn patch_json(path: &Path, patch: impl FnOnce(&mut serde_json::Value)) {
+    let mut cfg: serde_json::Value = serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap();
+    patch(&mut cfg);
+    std::fs::write(path, cfg.to_string()).unwrap();
 }
 
 /// Submits a [`hello_numpy_copy`] named `name` with the native client; returns the job id.
@@ -87,22 +92,9 @@ fn zip_dir(dir: &Path, prefix: &str) -> Vec<u8> {
 }
 
 async fn abort_and_delete(s: &Session, job_id: &str) {
-    let _ = run(
-        s,
-        MutateCommand::AbortJob {
-            job_id: job_id.to_owned(),
-        },
-    )
-    .await;
+    let _ = run(s, abort(job_id)).await;
     wait_status(s, job_id, |st| st.starts_with("FINISHED")).await;
-    run(
-        s,
-        MutateCommand::DeleteJob {
-            job_id: job_id.to_owned(),
-        },
-    )
-    .await
-    .expect("delete_job");
+    run(s, delete(job_id)).await.expect("delete_job");
 }
 
 /// One hello-numpy job submitted by the native client and run to completion, shared by the tests
@@ -128,14 +120,7 @@ const RUNNING_JOB_USERS: usize = 2;
 async fn release_running_job(s: &Session, job_id: &str) {
     static DONE: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
     if DONE.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1 == RUNNING_JOB_USERS {
-        run(
-            s,
-            MutateCommand::AbortJob {
-                job_id: job_id.to_owned(),
-            },
-        )
-        .await
-        .expect("abort the long job");
+        run(s, abort(job_id)).await.expect("abort the long job");
     }
 }
 
@@ -618,9 +603,7 @@ async fn wait_for_job_returns_the_final_meta_and_log_config_needs_a_running_job(
         ),
         "configure_job_log on a finished job: {err:?}"
     );
-    run(&s, MutateCommand::DeleteJob { job_id: id })
-        .await
-        .unwrap();
+    run(&s, delete(&id)).await.unwrap();
     s.close().await;
 }
 

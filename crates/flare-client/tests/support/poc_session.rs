@@ -4,7 +4,7 @@
 use std::time::{Duration, Instant};
 
 use flare_client::{AdminKit, Session};
-use flare_model::{Command, FlareError, JobMeta, ReadCommand, Reply};
+use flare_model::{Command, FlareError, JobMeta, MutateCommand, ReadCommand, Reply};
 use flare_poc::Poc;
 
 pub(crate) const ADMIN: &str = "admin@nvidia.com";
@@ -24,6 +24,20 @@ pub(crate) async fn login_to(study: &str) -> Session {
 
 pub(crate) async fn run(s: &Session, c: impl Into<Command>) -> Result<Reply, FlareError> {
     s.execute(&c.into()).await
+}
+
+/// `abort_job(job_id)`.
+pub(crate) fn abort(job_id: &str) -> MutateCommand {
+    MutateCommand::AbortJob {
+        job_id: job_id.to_owned(),
+    }
+}
+
+/// `delete_job(job_id)`.
+pub(crate) fn delete(job_id: &str) -> MutateCommand {
+    MutateCommand::DeleteJob {
+        job_id: job_id.to_owned(),
+    }
 }
 
 pub(crate) async fn job_meta(s: &Session, job_id: &str) -> Result<JobMeta, FlareError> {
