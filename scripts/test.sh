@@ -91,9 +91,14 @@ wasm_browser_tests() {
         echo "building the wasm test binary failed; trying the build once more" >&2
         "${build[@]}" --no-run
     } || return
-    CHROMEDRIVER=/usr/bin/chromedriver \
+    # Chromium keeps ~100 MB of scoped_dir folders in TMPDIR per run: a fresh one here, removed after.
+    local tmp status=0
+    tmp="$(mktemp -d "$RUN/wasm-test-tmp.XXXXXX")" || return
+    TMPDIR="$tmp" CHROMEDRIVER=/usr/bin/chromedriver \
         CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
-        "${build[@]}"
+        "${build[@]}" || status=$?
+    rm -rf "$tmp"
+    return "$status"
 }
 
 step "setup (scripts/setup.sh)" ./scripts/setup.sh

@@ -110,7 +110,18 @@ pub fn is_valid_job_name(name: &str) -> bool {
 }
 
 impl Transfers {
+    /// The transfers of a starting relay. Upload and download folders a previous run left in the
+    /// configured `work_dir` (killed before it could delete them) are deleted first.
     pub fn new(config: &Config) -> Arc<Transfers> {
+        if let Some(dir) = &config.work_dir {
+            let removed = remove_stale_folders(dir);
+            if removed > 0 {
+                tracing::info!(
+                    "deleted {removed} upload and download folders a previous run left in {}",
+                    dir.display()
+                );
+            }
+        }
         let limits = &config.limits;
         Arc::new(Transfers {
             work_dir: config.work_dir.clone(),
@@ -361,6 +372,34 @@ impl Transfers {
     }
 }
 
+/// The prefixes of the folders [`Transfers::temp_dir`] makes for uploads and downloads.
+const FOLDER_PREFIXES: [&str; 2] = ["flare-upload-", "flare-download-"];
+
+/// Deletes every upload and download folder in `work_dir`; returns how many. Only for a relay's
+/// own `work_dir` at start, when none of them can be in use: a relay without a `work_dir` keeps
+/// them in the system temp folder, which other relays share, and sweeps nothing there.
+pub fn remove_stale_folders(work_dir: &Path) -> usize {
+    let Ok(entries) = std::fs::read_dir(work_dir) else {
+        return 0;
+    };
+    entries
+        .filter_map(Result::ok)
+        .filter(|e| {
+            let name = e.file_name();
+            let name = name.to_string_lossy();
+            FOLDER_PREFIXES.iter().any(|p| name.starts_with(p))
+        })
+        .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
+        .filter(|e| match std::fs::remove_dir_all(e.path()) {
+            Ok(()) => true,
+            Err(err) => {
+                tracing::warn!("cannot delete {}: {err}", e.path().display());
+                false
+            }
+        })
+        .count()
+}
+
 /// Zips the folder `src` as `<root>/...` into `dest`; returns the zip's size. Symlinks are
 /// skipped. Blocking.
 pub fn zip_folder(src: &Path, root: &str, dest: &Path) -> std::io::Result<u64> {
@@ -424,6 +463,39 @@ mod tests {
         for bad in ["", ".hidden", "-x", "a/b", "..", "a b"] {
             assert!(!is_valid_job_name(bad), "{bad}");
         }
+    }
+
+    #[test]
+    fn a_starting_relay_deletes_the_transfer_folders_a_killed_run_left_in_its_work_dir() {
+        let work = tempfile::tempdir().expect("tempdir");
+        for stale in ["flare-upload-abc123", "flare-download-x9"] {
+            std::fs::create_dir_all(work.path().join(stale).join("files/job")).expect("mkdir");
+            std::fs::write(work.path().join(stale).join("files/job/meta.json"), "{}")
+                .expect("write");
+        }
+        // Not the relay's: another folder, and a file that merely shares the prefix.
+        std::fs::create_dir_all(work.path().join("keep-me")).expect("mkdir");
+        std::fs::write(work.path().join("flare-download-notes.txt"), "x").expect("write");
+        let config = Config {
+            work_dir: Some(work.path().to_owned()),
+            ..Config::default()
+        };
+
+        let transfers = Transfers::new(&config);
+
+        let mut left: Vec<String> = std::fs::read_dir(work.path())
+            .expect("read the work dir")
+            .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+            .collect();
+        left.sort();
+        assert_eq!(left, ["flare-download-notes.txt", "keep-me"]);
+        // The folders of this run are made and kept as before.
+        let fresh = transfers.temp_dir("flare-upload-").expect("a fresh folder");
+        assert!(fresh.path().starts_with(work.path()));
+        assert_eq!(
+            remove_stale_folders(Path::new("/nonexistent/flare-work")),
+            0
+        );
     }
 
     #[test]
