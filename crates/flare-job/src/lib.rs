@@ -5,14 +5,17 @@
 //! and writes jobs to the file system, the `zip` feature zips an export in memory.
 
 mod catalog;
+pub mod compose;
 mod error;
 mod export;
+pub mod import;
 mod job;
 mod json;
 #[cfg(not(target_arch = "wasm32"))]
 mod native;
 mod object;
 mod patterns;
+pub mod python;
 mod shlex;
 #[cfg(feature = "zip")]
 mod zipped;
