@@ -7,6 +7,10 @@
 //! upload id to a folder, `get_available_apps_to_upload` lists the job library, and the two
 //! downloads build a zip to fetch over HTTP.
 //!
+//! What a session may read is an explicit [`Permissions`] set ([`permissions`]), decided from the
+//! role and whether the login is a kiosk's: every read is checked against it before it reaches the
+//! hub, and a refused one is audited like a refused mutation.
+//!
 //! A successful job command (abort, delete, clone, reset errors, job log config, submit) makes the
 //! hub re-poll the job list and the jobs it names at once (see [`Hub::poll_soon`]).
 
@@ -22,6 +26,10 @@ use crate::clock::now_ms;
 use crate::hub::{Hub, Start, Subscription};
 use crate::transfers::Transfers;
 
+pub mod permissions;
+
+pub use permissions::{Capability, Permissions, SessionKind};
+
 /// Who a tab acts for.
 #[derive(Clone, Debug)]
 pub struct Actor {
@@ -34,6 +42,11 @@ pub struct Actor {
 }
 
 impl Actor {
+    /// What this actor may do: from its role and whether it is a kiosk screen.
+    pub fn permissions(&self) -> Permissions {
+        Permissions::of(SessionKind::of(self.role, self.kiosk.is_some()))
+    }
+
     /// Records one command of this actor, with its outcome, in the audit trail.
     fn record(&self, audit: &Audit, command: &str, outcome: &str, message: Option<&str>) {
         audit.record(&AuditRecord {
@@ -64,14 +77,17 @@ pub struct OperatorSession {
     actor: Actor,
     audit: Arc<Audit>,
     files: TabFiles,
+    permissions: Permissions,
 }
 
-/// A tab of a viewer: may only read.
+/// A tab of a viewer (a kiosk screen too): may only read, and only what its [`Permissions`]
+/// allow.
 pub struct ViewerSession {
     hub: Arc<Hub>,
     actor: Actor,
     audit: Arc<Audit>,
     files: TabFiles,
+    permissions: Permissions,
 }
 
 /// What a tab's socket may ask its hub besides commands: topics to watch and the link state. It
@@ -98,12 +114,20 @@ impl Subscriptions {
     }
 }
 
-/// Runs a read, answering the job library and downloads on the relay.
+/// Runs a read the actor's `permissions` allow, answering the job library and downloads on the
+/// relay; any other read is refused and audited, and never reaches the hub.
 async fn read(
     hub: &Arc<Hub>,
     files: &TabFiles,
+    permissions: &Permissions,
+    actor: &Actor,
+    audit: &Audit,
     command: &ReadCommand,
 ) -> Result<Reply, FlareError> {
+    if let Err(refusal) = permissions.check_read(command) {
+        actor.record(audit, command.name(), "refused", Some(refusal.message()));
+        return Err(refusal);
+    }
     match command {
         ReadCommand::GetAvailableAppsToUpload => files.transfers.library_names().map(Reply::Names),
         ReadCommand::DownloadJobResult { job_id } => {
@@ -158,7 +182,10 @@ impl OperatorSession {
     /// Runs any command; mutating ones are audited with their outcome.
     pub async fn execute(&self, command: &Command) -> Result<Reply, FlareError> {
         let result = match command {
-            Command::Read(read_command) => read(&self.hub, &self.files, read_command).await,
+            Command::Read(read_command) => {
+                let (actor, audit) = (&self.actor, &*self.audit);
+                read(&self.hub, &self.files, &self.permissions, actor, audit, read_command).await
+            }
             Command::Mutate(MutateCommand::SubmitJob {
                 upload_id,
                 submit_token,
@@ -194,9 +221,10 @@ impl OperatorSession {
 }
 
 impl ViewerSession {
-    /// Runs a read-only command.
+    /// Runs a read-only command its permissions allow.
     pub async fn read(&self, command: ReadCommand) -> Result<Reply, FlareError> {
-        read(&self.hub, &self.files, &command).await
+        let (actor, audit) = (&self.actor, &*self.audit);
+        read(&self.hub, &self.files, &self.permissions, actor, audit, &command).await
     }
 
     /// Refuses a mutating command and audits the refusal; it never reaches the hub.
@@ -215,21 +243,33 @@ impl ViewerSession {
 }
 
 impl TabSession {
-    /// The capability for `actor.role` on `hub`.
+    /// The capability for `actor` on `hub`: an operator's own login gets an [`OperatorSession`],
+    /// everyone else (kiosk screens included) a [`ViewerSession`] with their permissions.
     pub fn new(hub: Arc<Hub>, actor: Actor, audit: Arc<Audit>, files: TabFiles) -> TabSession {
-        match actor.role {
-            Role::Operator => TabSession::Operator(OperatorSession {
+        let permissions = actor.permissions();
+        match permissions.kind() {
+            SessionKind::Operator => TabSession::Operator(OperatorSession {
                 hub,
                 actor,
                 audit,
                 files,
+                permissions,
             }),
-            Role::Viewer => TabSession::Viewer(ViewerSession {
+            SessionKind::Viewer | SessionKind::Kiosk => TabSession::Viewer(ViewerSession {
                 hub,
                 actor,
                 audit,
                 files,
+                permissions,
             }),
+        }
+    }
+
+    /// What the tab may read and watch.
+    pub fn permissions(&self) -> Permissions {
+        match self {
+            TabSession::Operator(operator) => operator.permissions,
+            TabSession::Viewer(viewer) => viewer.permissions,
         }
     }
 

@@ -8,6 +8,7 @@ mod relay {
     mod kiosk;
     mod live;
     mod login;
+    mod privilege;
     mod socket_auth;
     mod static_files;
     mod studies;
