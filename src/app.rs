@@ -2,7 +2,7 @@
 
 use leptos::prelude::*;
 use leptos_router::components::{ParentRoute, Route, Router, Routes};
-use leptos_router::path;
+use leptos_router::{MatchNestedRoutes, PossibleRouteMatch, path};
 
 use crate::api::Auth;
 use crate::components::shell::{Shell, WallShell, check_session};
@@ -28,6 +28,22 @@ pub fn set_title(page: &str) {
     document().set_title(&format!("{page} · Flare Console"));
 }
 
+/// The job pages of one study under `path`: the list, a job, its logs.
+#[component(transparent)]
+fn JobRoutes<Segments>(path: Segments) -> impl MatchNestedRoutes + Clone
+where
+    Segments: PossibleRouteMatch + Clone + Send + 'static,
+{
+    view! {
+        <ParentRoute path view=StudyScope>
+            <Route path=path!("") view=JobsPage />
+            <Route path=path!(":id") view=JobDetailPage />
+            <Route path=path!(":id/logs") view=JobLogsPage />
+        </ParentRoute>
+    }
+    .into_inner()
+}
+
 /// The whole console.
 #[component]
 pub fn App() -> impl IntoView {
@@ -51,20 +67,12 @@ pub fn App() -> impl IntoView {
                 </ParentRoute>
                 <ParentRoute path=path!("") view=Shell>
                     <Route path=path!("") view=OverviewPage />
-                    <ParentRoute path=path!("jobs") view=StudyScope>
-                        <Route path=path!("") view=JobsPage />
-                        <Route path=path!(":id") view=JobDetailPage />
-                        <Route path=path!(":id/logs") view=JobLogsPage />
-                    </ParentRoute>
+                    <JobRoutes path=path!("jobs") />
                     <Route path=path!("submit") view=SubmitPage />
                     <Route path=path!("studies") view=StudiesPage />
                     <Route path=path!("studies/new") view=NewStudyPage />
                     <Route path=path!("studies/:study") view=StudyDetailPage />
-                    <ParentRoute path=path!("studies/:study/jobs") view=StudyScope>
-                        <Route path=path!("") view=JobsPage />
-                        <Route path=path!(":id") view=JobDetailPage />
-                        <Route path=path!(":id/logs") view=JobLogsPage />
-                    </ParentRoute>
+                    <JobRoutes path=path!("studies/:study/jobs") />
                     <Route path=path!("kiosk-tokens") view=KioskTokensPage />
                 </ParentRoute>
             </Routes>
