@@ -9,7 +9,8 @@ use std::net::SocketAddr;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::HeaderValue;
-use axum::http::header::{CACHE_CONTROL, REFERRER_POLICY, X_CONTENT_TYPE_OPTIONS, X_FRAME_OPTIONS};
+use axum::http::header::CACHE_CONTROL;
+use axum::middleware;
 use axum::routing::{any, delete, get, post};
 use tokio::net::TcpListener;
 use tower_http::set_header::SetResponseHeaderLayer;
@@ -20,6 +21,7 @@ pub mod clock;
 pub mod config;
 #[cfg(any(test, feature = "fake"))]
 pub mod fake;
+pub mod headers;
 pub mod history;
 pub mod hub;
 pub mod kiosk;
@@ -66,17 +68,9 @@ pub fn app(state: AppState) -> Router {
         .merge(api)
         .route("/ws", get(routes::ws::handler))
         .fallback_service(static_files::router(state.console_dir.clone()))
-        .layer(SetResponseHeaderLayer::if_not_present(
-            X_CONTENT_TYPE_OPTIONS,
-            HeaderValue::from_static("nosniff"),
-        ))
-        .layer(SetResponseHeaderLayer::if_not_present(
-            X_FRAME_OPTIONS,
-            HeaderValue::from_static("DENY"),
-        ))
-        .layer(SetResponseHeaderLayer::if_not_present(
-            REFERRER_POLICY,
-            HeaderValue::from_static("no-referrer"),
+        .layer(middleware::from_fn_with_state(
+            state.secure_cookies,
+            headers::security_headers,
         ))
         .with_state(state)
 }

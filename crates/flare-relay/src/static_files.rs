@@ -1,12 +1,13 @@
-//! The built console: files from `console_dir`, `index.html` for deep links, and cache headers
-//! (hashed trunk assets are immutable; everything else is revalidated).
+//! The built console: files from `console_dir`, `index.html` for `/` and deep links (with the
+//! Content-Security-Policy that allows its inline loader, see [`crate::headers`]), and cache
+//! headers (hashed trunk assets are immutable; everything else is revalidated).
 
 use std::path::PathBuf;
 use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::{Request, State};
-use axum::http::header::CACHE_CONTROL;
+use axum::http::header::{CACHE_CONTROL, CONTENT_SECURITY_POLICY};
 use axum::http::{HeaderValue, StatusCode, Uri};
 use axum::middleware::{self, Next};
 use axum::response::{Html, IntoResponse, Response};
@@ -16,25 +17,42 @@ use tower_http::services::ServeDir;
 /// The service that serves the console folder.
 pub fn router(dir: PathBuf) -> Router {
     let index = Arc::new(dir.join("index.html"));
-    let deep_link = get(index_html).with_state(index);
+    let deep_link = get(deep_link).with_state(index.clone());
     let files = ServeDir::new(dir)
         .precompressed_br()
         .precompressed_gzip()
         .fallback(deep_link);
     Router::new()
+        .route("/", get(index_html))
+        .route("/index.html", get(index_html))
+        .with_state(index)
         .fallback_service(files)
         .layer(middleware::from_fn(cache_control))
 }
 
 /// Answers a path that is no file with `index.html`, so the console's router shows it; a missing
 /// file with an extension stays a 404.
-async fn index_html(State(index): State<Arc<PathBuf>>, uri: Uri) -> Response {
+async fn deep_link(index: State<Arc<PathBuf>>, uri: Uri) -> Response {
     let last = uri.path().rsplit('/').next().unwrap_or("");
     if last.contains('.') {
         return (StatusCode::NOT_FOUND, "not found").into_response();
     }
+    index_html(index).await
+}
+
+/// `index.html`, with a policy that allows its inline scripts by hash.
+async fn index_html(State(index): State<Arc<PathBuf>>) -> Response {
     match tokio::fs::read_to_string(index.as_path()).await {
-        Ok(html) => Html(html).into_response(),
+        Ok(html) => {
+            let policy = crate::headers::policy_for_index(&html);
+            let mut response = Html(html).into_response();
+            if let Ok(value) = HeaderValue::from_str(&policy) {
+                response
+                    .headers_mut()
+                    .insert(CONTENT_SECURITY_POLICY, value);
+            }
+            response
+        }
         Err(e) => {
             tracing::error!("cannot read the console's index.html: {e}");
             (

@@ -9,6 +9,7 @@ mod relay {
     mod live;
     mod login;
     mod privilege;
+    mod security_headers;
     mod socket_auth;
     mod static_files;
     mod studies;
