@@ -42,6 +42,10 @@ pub use state::AppState;
 
 /// The relay's router: the API, the WebSocket and the console files.
 pub fn app(state: AppState) -> Router {
+    // A composition carries its files (base64): it may be as big as an upload.
+    let compose_limit = DefaultBodyLimit::max(
+        usize::try_from(state.transfers.max_upload_bytes).unwrap_or(usize::MAX),
+    );
     let api = Router::new()
         .route("/api/login", post(routes::login::handler))
         .route("/api/logout", post(routes::logout::handler))
@@ -58,6 +62,21 @@ pub fn app(state: AppState) -> Router {
         )
         .route("/api/kiosk-login", post(routes::kiosk_login::handler))
         .route("/api/site-history", get(routes::site_history::handler))
+        .route("/api/job-catalog", get(routes::job_catalog::handler))
+        .route("/api/compose/starts", get(routes::compose_starts::handler))
+        .route("/api/compose/import", get(routes::compose_import::handler))
+        .route(
+            "/api/compose/preview",
+            post(routes::compose_preview::handler).layer(compose_limit),
+        )
+        .route(
+            "/api/compose/zip",
+            post(routes::compose_zip::handler).layer(compose_limit),
+        )
+        .route(
+            "/api/compose",
+            post(routes::compose::handler).layer(compose_limit),
+        )
         .route("/api/{*rest}", any(routes::api_not_found))
         .layer(DefaultBodyLimit::max(16 * 1024))
         .layer(SetResponseHeaderLayer::overriding(

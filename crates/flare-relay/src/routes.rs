@@ -9,8 +9,14 @@ use flare_model::ErrorBody;
 use crate::origin::OriginError;
 use crate::study::StudyError;
 
+pub mod compose;
+pub mod compose_import;
+pub mod compose_preview;
+pub mod compose_starts;
+pub mod compose_zip;
 pub mod download;
 pub mod extract;
+pub mod job_catalog;
 pub mod kiosk_login;
 pub mod kiosk_token;
 pub mod kiosk_tokens;

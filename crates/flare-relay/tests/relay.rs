@@ -3,6 +3,7 @@
 
 mod relay {
     mod commands;
+    mod compose;
     mod history;
     mod job_files;
     mod kiosk;

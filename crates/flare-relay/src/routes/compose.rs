@@ -1,0 +1,156 @@
+//! `POST /api/compose`: an operator's composition (a flare-job `Composition`: the job spec and
+//! its uploaded files, base64) is checked again with flare-job, exported to the exact folder
+//! nvflare's FedJob writes and kept as an upload; the answer is [`flare_model::Uploaded`], which
+//! the console submits through the retry-safe `submit_job` path. Also the [`Composer`] extractor
+//! and the checks the other composer endpoints share.
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::extract::{FromRequestParts, State};
+use axum::http::StatusCode;
+use axum::http::request::Parts;
+use flare_job::compose::Composition;
+use flare_job::{ExportedJob, JobError};
+use flare_model::Uploaded;
+
+use crate::audit::AuditRecord;
+use crate::auth::LoginSession;
+use crate::clock::now_ms;
+use crate::routes::{ApiError, Checked, JsonBody, Login, OriginRequired};
+use crate::state::AppState;
+
+impl JsonBody for Composition {
+    const SHAPE: &'static str = "a composition is {\"job\": {\"name\": ..., \"min_clients\": ..., \"steps\": [...]}, \"files\": [{\"path\": ..., \"data\": <base64>}]}";
+}
+
+/// What a viewer or kiosk asking for a composer endpoint is told.
+pub const COMPOSERS_ONLY: &str =
+    "viewers cannot compose jobs: log in as an operator to compose, download and submit jobs";
+
+/// An operator's login on a request with an allowed `Origin`: 401 without a login, 403 for a
+/// foreign or missing `Origin`, 403 [`COMPOSERS_ONLY`] (audited) for viewers and kiosks.
+pub struct Composer(pub Arc<LoginSession>);
+
+impl FromRequestParts<AppState> for Composer {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let Login(login) = Login::from_request_parts(parts, state).await?;
+        OriginRequired::from_request_parts(parts, state).await?;
+        if !login.is_operator() || login.kiosk.is_some() {
+            audit(
+                state,
+                &login,
+                "compose_job",
+                "refused",
+                Some(COMPOSERS_ONLY),
+            );
+            return Err(ApiError::new(StatusCode::FORBIDDEN, COMPOSERS_ONLY));
+        }
+        Ok(Composer(login))
+    }
+}
+
+/// Records a composer action (or its refusal) in the audit trail.
+pub fn audit(
+    state: &AppState,
+    login: &LoginSession,
+    command: &str,
+    outcome: &str,
+    message: Option<&str>,
+) {
+    let user = &login.user;
+    state.audit.record(&AuditRecord {
+        at_ms: now_ms(),
+        user: &user.name,
+        role: user.role,
+        identity: &user.identity,
+        study: &user.study,
+        command,
+        outcome,
+        message,
+        kiosk_token: None,
+    });
+}
+
+/// A composition flare-job refuses: 400 with flare-job's message.
+fn refused(e: &JobError) -> ApiError {
+    ApiError::new(StatusCode::BAD_REQUEST, e.to_string())
+}
+
+/// The form's checks again (without the study's sites, which the console checks), then the
+/// replay of every `to` and the export; 400 with the first problem.
+pub async fn export(composition: Composition) -> Result<ExportedJob, ApiError> {
+    tokio::task::spawn_blocking(move || {
+        let problems = flare_job::compose::check(
+            &composition.job,
+            flare_job::catalog(),
+            None,
+            &composition.file_paths(),
+        );
+        if let Some(p) = problems.first() {
+            return Err(ApiError::new(StatusCode::BAD_REQUEST, p.message.clone()));
+        }
+        composition.export().map_err(|e| refused(&e))
+    })
+    .await
+    .map_err(|e| ApiError::internal(format!("the export task failed: {e}")))?
+}
+
+pub async fn handler(
+    State(state): State<AppState>,
+    Checked {
+        check: Composer(login),
+        body: composition,
+    }: Checked<Composer, Composition>,
+) -> Result<Json<Uploaded>, ApiError> {
+    let transfers = &state.transfers;
+    if !transfers.has_room_for_upload(&login.id) {
+        let message = format!(
+            "this login already keeps {} uploads: submit them or wait until they expire",
+            transfers.max_uploads_per_session()
+        );
+        return Err(ApiError::new(StatusCode::TOO_MANY_REQUESTS, message));
+    }
+    let job = match export(composition).await {
+        Ok(job) => job,
+        Err(e) => {
+            audit(&state, &login, "compose_job", "refused", Some(e.message()));
+            return Err(e);
+        }
+    };
+    let dir = transfers.temp_dir("flare-compose-").map_err(|e| {
+        tracing::error!("cannot create a compose folder: {e}");
+        ApiError::internal("cannot store the job: the relay cannot create a temporary folder")
+    })?;
+    let parent = dir.path().join("job");
+    let (files, bytes) = (
+        job.files.len(),
+        job.files.values().map(|b| b.len() as u64).sum(),
+    );
+    let job_dir = {
+        let job = job.clone();
+        tokio::task::spawn_blocking(move || job.write_to(&parent))
+            .await
+            .map_err(|e| ApiError::internal(format!("the export task failed: {e}")))?
+            .map_err(|e| {
+                tracing::error!("cannot write a composed job: {e}");
+                ApiError::internal("cannot store the job on the relay")
+            })?
+    };
+    let upload_id = transfers
+        .add_upload(&login.id, dir, job_dir, job.name.clone(), files, bytes)
+        .map_err(|e| {
+            tracing::error!("cannot draw an upload id: {e}");
+            ApiError::internal("cannot store the job")
+        })?;
+    tracing::info!(user = %login.user.name, upload_id = %upload_id, job = %job.name, files, bytes, "composed job stored");
+    audit(&state, &login, "compose_job", "ok", None);
+    Ok(Json(Uploaded {
+        upload_id,
+        folder_name: job.name,
+        files: files as u64,
+        bytes,
+    }))
+}
