@@ -196,6 +196,27 @@ impl Default for Limits {
             max_commands_per_sec: 20.0,
             max_inflight_commands: 16,
             queue_len: 64,
+    /// The shortest `poll_interval` of `wait_for_job` / `monitor_job`; shorter ones are raised to
+    /// it.
+    pub min_job_poll_secs: f64,
+    /// The longest `timeout` of `wait_for_job` / `monitor_job`; longer ones, and 0 (wait
+    /// forever), are lowered to it.
+    pub max_job_wait_secs: f64,
+    /// WebSockets one console login may hold open at once (its tabs).
+    pub max_sockets_per_session: usize,
+    /// WebSockets the relay holds open at once, all logins together.
+    pub max_sockets: usize,
+    /// Built downloads one console login may keep at once.
+    pub max_downloads_per_session: usize,
+    /// Bytes of built downloads one console login may keep in the work dir at once.
+    pub max_download_bytes_per_session: u64,
+    /// TCP connections the relay serves at once (an open WebSocket is one); more are closed at
+    /// once.
+    pub max_connections: usize,
+    /// Seconds a client may take to send a request's headers.
+    pub header_read_timeout_secs: f64,
+    /// Seconds a request body may stall (between two chunks) before the request fails.
+    pub body_read_timeout_secs: f64,
             max_lag_resyncs: 3,
             write_timeout_secs: 10.0,
             max_write_buffer_bytes: 4 * 1024 * 1024,
@@ -222,6 +243,15 @@ pub struct TlsConfig {
 }
 
 /// A console user: a password hash, a role, and the NVFlare startup kit and study it acts with.
+            min_job_poll_secs: 1.0,
+            max_job_wait_secs: 24.0 * 3600.0,
+            max_sockets_per_session: 32,
+            max_sockets: 4096,
+            max_downloads_per_session: 16,
+            max_download_bytes_per_session: 4 * 1024 * 1024 * 1024,
+            max_connections: 4608,
+            header_read_timeout_secs: 10.0,
+            body_read_timeout_secs: 30.0,
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct UserConfig {
@@ -339,6 +369,16 @@ impl Config {
         ] {
             if n == 0 {
                 return invalid(format!("{name} must be at least 1"));
+            ("limits.min_job_poll_secs", self.limits.min_job_poll_secs),
+            ("limits.max_job_wait_secs", self.limits.max_job_wait_secs),
+            (
+                "limits.header_read_timeout_secs",
+                self.limits.header_read_timeout_secs,
+            ),
+            (
+                "limits.body_read_timeout_secs",
+                self.limits.body_read_timeout_secs,
+            ),
             }
         }
         for (name, n) in [
@@ -361,6 +401,16 @@ impl Config {
             (
                 "limits.max_kiosk_token_secs",
                 self.limits.max_kiosk_token_secs,
+            (
+                "limits.max_sockets_per_session",
+                self.limits.max_sockets_per_session,
+            ),
+            ("limits.max_sockets", self.limits.max_sockets),
+            (
+                "limits.max_downloads_per_session",
+                self.limits.max_downloads_per_session,
+            ),
+            ("limits.max_connections", self.limits.max_connections),
             ),
         ] {
             if n == 0 {
@@ -388,6 +438,10 @@ impl Config {
                 return invalid(format!(
                     "user {:?}: password_hash is not an argon2 PHC string: {e}",
                     user.name
+            (
+                "limits.max_download_bytes_per_session",
+                self.limits.max_download_bytes_per_session,
+            ),
                 ));
             }
             if !crate::study::is_valid(&user.study) {

@@ -7,13 +7,22 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use flare_model::{
-    ClientInfo, Command, FlareError, JobMeta, JobSummary, MutateCommand, ReadCommand, Reply,
-    ServerInfo, SystemInfo, TargetType,
+    ClientInfo, Command, FlareError, JobMeta, JobSummary, MonitorReturnCode, MutateCommand,
+    ReadCommand, Reply, ServerInfo, SystemInfo, TargetType,
 };
 use serde_json::{Value, json};
 
 use crate::sync::lock;
 use crate::upstream::{BoxFuture, Connector, UpstreamSession};
+
+/// Counts a `wait_for_job` / `monitor_job` under way until it ends or is dropped.
+struct Waiting(FakeNvflare);
+
+impl Drop for Waiting {
+    fn drop(&mut self) {
+        self.0.lock().waiting -= 1;
+    }
+}
 
 /// The fake server; clones share it.
 #[derive(Clone, Default)]
@@ -47,6 +56,10 @@ struct FakeState {
     live: HashMap<String, FakeLive>,
     /// command name → the error every such command fails with.
     failing: HashMap<String, FlareError>,
+    /// Polls of a job's meta made by `wait_for_job` / `monitor_job`.
+    job_polls: usize,
+    /// `wait_for_job` / `monitor_job` calls under way.
+    waiting: usize,
 }
 
 /// A running job's `show_stats` and `show_errors` maps: site → component → value.
@@ -212,6 +225,69 @@ impl FakeNvflare {
             .iter()
             .filter(|c| c.name() == name)
             .count()
+    }
+
+    /// How often `wait_for_job` / `monitor_job` polled a job's meta so far.
+    pub fn job_polls(&self) -> usize {
+        self.lock().job_polls
+    }
+
+    /// `wait_for_job` / `monitor_job` calls under way now (one that was dropped is not).
+    pub fn waiting(&self) -> usize {
+        self.lock().waiting
+    }
+
+    /// `wait_for_job` / `monitor_job` as flare-client runs them: polls the job's meta every
+    /// `poll_interval` seconds until it is finished or a positive `timeout` passed.
+    async fn wait(
+        &self,
+        epoch: u64,
+        job_id: &str,
+        timeout: f64,
+        poll_interval: f64,
+        monitor: bool,
+    ) -> Result<Reply, FlareError> {
+        self.lock().waiting += 1;
+        let _waiting = Waiting(self.clone());
+        let start = tokio::time::Instant::now();
+        loop {
+            let meta = {
+                let mut state = self.lock();
+                if state.down || state.epoch != epoch {
+                    return Err(FlareError::SessionClosed {
+                        message: "the fake server went away".into(),
+                    });
+                }
+                state.job_polls += 1;
+                state
+                    .metas
+                    .get(job_id)
+                    .cloned()
+                    .ok_or_else(|| FlareError::JobNotFound {
+                        message: format!("job {job_id} does not exist"),
+                    })?
+            };
+            let finished = meta.status.starts_with("FINISHED");
+            let timed_out = timeout > 0.0 && start.elapsed().as_secs_f64() >= timeout;
+            match (finished || timed_out, monitor) {
+                (false, _) => {}
+                (true, true) => {
+                    let code = if finished {
+                        MonitorReturnCode::JobFinished
+                    } else {
+                        MonitorReturnCode::Timeout
+                    };
+                    return Ok(Reply::Monitor { code, meta });
+                }
+                (true, false) if finished => return Ok(Reply::JobMeta(meta)),
+                (true, false) => {
+                    return Err(FlareError::JobTimeout {
+                        message: format!("job {job_id} did not finish within {timeout}s"),
+                    });
+                }
+            }
+            tokio::time::sleep(std::time::Duration::from_secs_f64(poll_interval.max(0.001))).await;
+        }
     }
 
     /// Every command the server executed, in order.
@@ -488,7 +564,26 @@ struct FakeSession {
 
 impl UpstreamSession for FakeSession {
     fn execute<'a>(&'a self, command: &'a Command) -> BoxFuture<'a, Result<Reply, FlareError>> {
-        Box::pin(async move { self.server.execute(self.epoch, command) })
+        Box::pin(async move {
+            let reply = self.server.execute(self.epoch, command)?;
+            let (job_id, timeout, poll_interval, monitor) = match command {
+                Command::Read(ReadCommand::WaitForJob {
+                    job_id,
+                    timeout,
+                    poll_interval,
+                }) => (job_id, timeout, poll_interval, false),
+                Command::Read(ReadCommand::MonitorJob {
+                    job_id,
+                    timeout,
+                    poll_interval,
+                }) => (job_id, timeout, poll_interval, true),
+                _ => return Ok(reply),
+            };
+            let server = &self.server;
+            server
+                .wait(self.epoch, job_id, *timeout, *poll_interval, monitor)
+                .await
+        })
     }
 
     fn submit_job<'a>(

@@ -16,6 +16,7 @@ use crate::transfers::Transfers;
 use crate::upstream::Connector;
 
 /// Why the relay cannot start with a configuration.
+use crate::ws::SocketSlots;
 #[derive(Debug, thiserror::Error)]
 pub enum StateError {
     #[error("user {user:?}: cannot use admin kit {kit}: {message}")]
@@ -61,6 +62,8 @@ impl Deref for AppState {
     type Target = Inner;
     fn deref(&self) -> &Inner {
         &self.0
+    /// The WebSockets open, per login and in all.
+    pub sockets: Arc<SocketSlots>,
     }
 }
 
@@ -121,3 +124,7 @@ impl AppState {
         })))
     }
 }
+            sockets: SocketSlots::new(
+                config.limits.max_sockets_per_session,
+                config.limits.max_sockets,
+            ),

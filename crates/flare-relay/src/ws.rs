@@ -6,6 +6,13 @@
 //! `ws/frames.rs`. The socket holds the tab's [`TabSession`] for commands and its
 //! [`Subscriptions`] for live views, never the hub: a viewer's socket has no way to a mutating
 //! command but the session's refusal.
+//!
+//! Commands and subscriptions run on tasks the [`TabLoop`] owns (a `JoinSet`): when the tab ends,
+//! for whatever reason, they are aborted, so a `wait_for_job` or any other call in flight never
+//! outlives its socket. `wait_for_job` / `monitor_job` are bounded on the way in: a `poll_interval`
+//! below `limits.min_job_poll_secs` is raised to it, a `timeout` above `limits.max_job_wait_secs`
+//! (or 0, "forever") lowered to it. Sockets themselves are capped per login and in all (`slots`),
+//! before the upgrade.
 
 use std::collections::{HashMap, HashSet};
 use std::fmt::Display;
@@ -15,10 +22,12 @@ use std::time::Duration;
 
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes};
 use flare_model::{
-    ClientBody, Command, Event, Hello, PROTOCOL_VERSION, Reply, ServerFrame, Topic, UpstreamState,
+    ClientBody, Command, Event, Hello, PROTOCOL_VERSION, ReadCommand, Reply, ServerFrame, Topic,
+    UpstreamState,
 };
 use futures_util::{Sink, SinkExt, Stream, StreamExt};
 use tokio::sync::{Semaphore, mpsc, watch};
+use tokio::task::{JoinError, JoinSet};
 use tokio::time::Instant;
 use tokio_stream::StreamMap;
 use tokio_stream::wrappers::BroadcastStream;
@@ -30,6 +39,7 @@ use crate::ratelimit::TokenBucket;
 use crate::session::{Subscriptions, TabSession};
 
 mod frames;
+mod slots;
 
 pub use flare_model::wire::close_code::{
     KIOSK_REVOKED as CLOSE_KIOSK_REVOKED, LAGGING as CLOSE_LAGGING,
@@ -37,6 +47,7 @@ pub use flare_model::wire::close_code::{
 };
 pub use frames::{BadFrame, FrameError, parse_command, parse_frame};
 use frames::{bad_request, rate_limited};
+pub use slots::{SocketRefusal, SocketSlot, SocketSlots};
 
 /// Topics one tab may watch at once.
 const MAX_TOPICS_PER_TAB: usize = 64;
@@ -177,6 +188,8 @@ struct TabLoop<S> {
     /// Topics asked for whose subscription is not back yet.
     pending: HashSet<Topic>,
     inflight: Arc<Semaphore>,
+    /// The tab's commands and subscriptions in flight; aborted when the loop is dropped.
+    tasks: JoinSet<()>,
     bucket: TokenBucket,
     lags: Lags,
 }
@@ -203,6 +216,7 @@ impl<S: Sink<Message> + Unpin> TabLoop<S> {
             topics: StreamMap::new(),
             subscribed: HashMap::new(),
             pending: HashSet::new(),
+            tasks: JoinSet::new(),
             lags: Lags::new(Instant::now()),
         }
     }
@@ -263,6 +277,9 @@ impl<S: Sink<Message> + Unpin> TabLoop<S> {
                     self.on_topic(topic, item).await
                 }
                 Ok(()) = self.upstream.changed() => self.on_upstream().await,
+                Some(done) = self.tasks.join_next(), if !self.tasks.is_empty() => {
+                    self.on_task_done(done)
+                }
             };
             if let Err(end) = step {
                 return end;
@@ -272,6 +289,8 @@ impl<S: Sink<Message> + Unpin> TabLoop<S> {
 
     /// Sends the close frame `end` calls for, within the write timeout.
     async fn close(mut self, end: TabEnd) -> TabEnd {
+        // First: nothing the tab started may go on talking to NVFlare while the close is sent.
+        self.tasks.abort_all();
         if let Some((code, reason)) = end.close_frame() {
             let frame = Message::Close(Some(CloseFrame {
                 code,
@@ -347,8 +366,9 @@ impl<S: Sink<Message> + Unpin> TabLoop<S> {
         }
     }
 
-    /// Runs a command on its own task; its reply comes back through `out_tx`.
-    fn command(&self, id: u64, command: Command) -> Option<Utf8Bytes> {
+    /// Runs a command (bounded, see [`bounded`]) on a task of the tab; its reply comes back
+    /// through `out_tx`.
+    fn command(&mut self, id: u64, command: Command) -> Option<Utf8Bytes> {
         let Ok(permit) = self.inflight.clone().try_acquire_owned() else {
             let message = format!(
                 "too many commands in flight: at most {} per tab",
@@ -356,9 +376,10 @@ impl<S: Sink<Message> + Unpin> TabLoop<S> {
             );
             return Some(rate_limited(id, message));
         };
+        let command = bounded(command, &self.limits);
         let session = self.session.clone();
         let out_tx = self.out_tx.clone();
-        tokio::spawn(async move {
+        self.tasks.spawn(async move {
             let _permit = permit;
             let frame = match session.dispatch(command).await {
                 Ok(ok) => ServerFrame::Ok { id, ok },
@@ -388,7 +409,7 @@ impl<S: Sink<Message> + Unpin> TabLoop<S> {
         self.pending.insert(topic.clone());
         let subscriptions = self.subscriptions.clone();
         let out_tx = self.out_tx.clone();
-        tokio::spawn(async move {
+        self.tasks.spawn(async move {
             let (subscription, start) = subscriptions.subscribe(topic.clone()).await;
             let subscribed = Outgoing::Subscribed {
                 id,
@@ -454,11 +475,50 @@ impl<S: Sink<Message> + Unpin> TabLoop<S> {
         self.write_all(std::iter::once(resync).chain(frames)).await
     }
 
+    /// A command or subscription task ended; one that panicked is logged.
+    fn on_task_done(&self, done: Result<(), JoinError>) -> Result<(), TabEnd> {
+        if let Err(e) = done
+            && e.is_panic()
+        {
+            tracing::error!(user = %self.user(), "a command task of the tab panicked: {e}");
+        }
+        Ok(())
+    }
+
     /// The upstream link changed state.
     async fn on_upstream(&mut self) -> Result<(), TabEnd> {
         let state = self.upstream.borrow_and_update().clone();
         self.write_all([event_frame(Event::Upstream(state))]).await
     }
+}
+
+/// `command` within the relay's bounds: a `wait_for_job` / `monitor_job` polls no more often than
+/// every `min_job_poll_secs` and waits at most `max_job_wait_secs` (a `timeout` of 0 or less,
+/// "forever" for NVFlare, becomes that ceiling too). Other commands pass unchanged.
+pub fn bounded(mut command: Command, limits: &Limits) -> Command {
+    if let Command::Read(
+        ReadCommand::WaitForJob {
+            timeout,
+            poll_interval,
+            ..
+        }
+        | ReadCommand::MonitorJob {
+            timeout,
+            poll_interval,
+            ..
+        },
+    ) = &mut command
+    {
+        let (floor, ceiling) = (limits.min_job_poll_secs, limits.max_job_wait_secs);
+        if timeout.is_nan() || *timeout <= 0.0 || *timeout > ceiling {
+            *timeout = ceiling;
+        }
+        if !poll_interval.is_finite() {
+            *poll_interval = floor;
+        }
+        *poll_interval = poll_interval.clamp(floor, timeout.max(floor));
+    }
+    command
 }
 
 /// The `ok: done` reply to a subscription change.

@@ -2,6 +2,7 @@
 //! clients.
 
 mod relay {
+    mod bounded_work;
     mod commands;
     mod compose;
     mod history;

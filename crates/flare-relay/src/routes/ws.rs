@@ -1,18 +1,21 @@
 //! `GET /ws[?study=<name>]`: the tab's WebSocket. Refused before the upgrade without a live session
 //! cookie (401), with an invalid study name (400), with another study than a kiosk login's (403)
-//! or without an allowed `Origin` (403); upgraded with explicit size and buffer limits. The socket
-//! is attached to the hub of (the login's identity, the study asked for, else the login's own).
+//! or without an allowed `Origin` (403), when the login has `limits.max_sockets_per_session`
+//! sockets open (429) or the relay `limits.max_sockets` (503); upgraded with explicit size and
+//! buffer limits. The socket is attached to the hub of (the login's identity, the study asked for,
+//! else the login's own).
 
 use axum::extract::State;
 use axum::extract::ws::WebSocketUpgrade;
 use axum::extract::ws::rejection::WebSocketUpgradeRejection;
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use futures_util::StreamExt;
 
 use crate::routes::{ApiError, OriginRequired, StudyScope};
 use crate::session::{Actor, TabFiles, TabSession};
 use crate::state::AppState;
-use crate::ws::{self, Tab};
+use crate::ws::{self, SocketRefusal, Tab};
 
 pub async fn handler(
     State(state): State<AppState>,
@@ -29,6 +32,14 @@ pub async fn handler(
         Err(rejection) => return Ok(rejection.into_response()),
     };
     let user = &login.user;
+    let slot = state.sockets.take(&login.id).map_err(|refusal| {
+        tracing::warn!(user = %user.name, "websocket refused: {refusal}");
+        let status = match refusal {
+            SocketRefusal::Login { .. } => StatusCode::TOO_MANY_REQUESTS,
+            SocketRefusal::Relay { .. } => StatusCode::SERVICE_UNAVAILABLE,
+        };
+        ApiError::new(status, refusal.to_string())
+    })?;
     let lease = state.hubs.attach(&user.identity, &user.kit, &study);
     let actor = Actor {
         user: user.name.clone(),
@@ -70,5 +81,6 @@ pub async fn handler(
             let (sink, stream) = socket.split();
             ws::run(sink, stream, tab).await;
             drop(lease);
+            drop(slot);
         }))
 }

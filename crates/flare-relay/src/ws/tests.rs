@@ -3,6 +3,54 @@
 use super::*;
 
 #[test]
+fn waits_are_bounded_by_the_poll_floor_and_the_timeout_ceiling() {
+    let limits = Limits {
+        min_job_poll_secs: 1.0,
+        max_job_wait_secs: 100.0,
+        ..Limits::default()
+    };
+    let wait = |timeout: f64, poll_interval: f64| {
+        Command::Read(ReadCommand::WaitForJob {
+            job_id: "j1".into(),
+            timeout,
+            poll_interval,
+        })
+    };
+    for ((timeout, poll), want) in [
+        ((10.0, 2.0), (10.0, 2.0)),
+        ((10.0, 0.001), (10.0, 1.0)),
+        ((0.0, 2.0), (100.0, 2.0)),
+        ((-1.0, 2.0), (100.0, 2.0)),
+        ((1e9, 2.0), (100.0, 2.0)),
+        ((5.0, 60.0), (5.0, 5.0)),
+        ((0.5, 0.0), (0.5, 1.0)),
+        ((f64::NAN, f64::INFINITY), (100.0, 1.0)),
+    ] {
+        assert_eq!(
+            bounded(wait(timeout, poll), &limits),
+            wait(want.0, want.1),
+            "timeout {timeout}, poll_interval {poll}"
+        );
+    }
+    let monitor = Command::Read(ReadCommand::MonitorJob {
+        job_id: "j1".into(),
+        timeout: 0.0,
+        poll_interval: 0.0,
+    });
+    let Command::Read(ReadCommand::MonitorJob {
+        timeout,
+        poll_interval,
+        ..
+    }) = bounded(monitor, &limits)
+    else {
+        panic!("still a monitor_job");
+    };
+    assert_eq!((timeout, poll_interval), (100.0, 1.0));
+    let other = Command::Read(ReadCommand::GetSystemInfo);
+    assert_eq!(bounded(other.clone(), &limits), other);
+}
+
+#[test]
 fn lags_count_while_they_come_within_the_memory() {
     let start = Instant::now();
     let mut lags = Lags::new(start);

@@ -1,0 +1,142 @@
+//! Bounded work per login: a tab's commands end with its socket or its login, and waits are held
+//! to the relay's poll floor and timeout ceiling.
+
+use flare_model::{Command, ReadCommand, ServerFrame};
+
+use tokio_tungstenite::tungstenite;
+
+use super::support::{OPERATOR, TestRelay, VIEWER, eventually};
+
+fn wait_for(job_id: &str, timeout: f64, poll_interval: f64) -> ReadCommand {
+    ReadCommand::WaitForJob {
+        job_id: job_id.into(),
+        timeout,
+        poll_interval,
+    }
+}
+
+/// A relay whose waits may poll every 20 ms, with job `j1` running (it never finishes).
+async fn relay_with_a_running_job() -> TestRelay {
+    let relay = TestRelay::start_with(|c| c.limits.min_job_poll_secs = 0.02).await;
+    relay.fake.put_job("j1", "hello-numpy", "RUNNING");
+    relay
+}
+
+#[tokio::test]
+async fn a_tab_that_closes_stops_its_wait_for_job_upstream() {
+    let relay = relay_with_a_running_job().await;
+    let mut tab = relay.tab(OPERATOR).await;
+    tab.command(1, wait_for("j1", 0.0, 0.02)).await;
+    eventually("the wait polls upstream", || relay.fake.job_polls() >= 3).await;
+
+    tab.ws.close(None).await.expect("close");
+
+    eventually("the wait to end with its tab", || relay.fake.waiting() == 0).await;
+    let polls = relay.fake.job_polls();
+    eventually("the tab's hub lease to go", || relay.hub().leases() == 0).await;
+    assert_eq!(
+        relay.fake.job_polls(),
+        polls,
+        "no poll after the tab closed"
+    );
+}
+
+#[tokio::test]
+async fn a_logout_stops_the_waits_of_its_tabs() {
+    let relay = relay_with_a_running_job().await;
+    let cookie = relay.login(OPERATOR).await;
+    let mut tab = relay.tab_for(&cookie).await;
+    tab.command(1, wait_for("j1", 0.0, 0.02)).await;
+    tab.command(
+        2,
+        ReadCommand::MonitorJob {
+            job_id: "j1".into(),
+            timeout: 0.0,
+            poll_interval: 0.02,
+        },
+    )
+    .await;
+    eventually("both waits poll upstream", || relay.fake.waiting() == 2).await;
+
+    let (status, _) = relay
+        .api(reqwest::Method::POST, "/api/logout", Some(&cookie), None)
+        .await;
+    assert_eq!(status, 200);
+
+    eventually("the waits to end with the login", || {
+        relay.fake.waiting() == 0
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn waits_poll_no_faster_than_the_floor_and_no_longer_than_the_ceiling() {
+    let relay = TestRelay::start().await;
+    relay
+        .fake
+        .put_job("j1", "hello-numpy", "FINISHED:COMPLETED");
+    let mut tab = relay.tab(OPERATOR).await;
+    tab.command(1, wait_for("j1", 0.0, 0.001)).await;
+    let reply = tab.reply(1).await;
+    assert!(matches!(reply, ServerFrame::Ok { .. }), "{reply:?}");
+
+    let waits: Vec<Command> = relay
+        .fake
+        .commands()
+        .into_iter()
+        .filter(|c| c.name() == "wait_for_job")
+        .collect();
+    assert_eq!(
+        waits,
+        [Command::Read(wait_for("j1", 24.0 * 3600.0, 1.0))],
+        "a poll_interval of 1 ms is raised to 1 s, a timeout of 0 (forever) lowered to 24 h"
+    );
+}
+
+/// Asserts that a socket was refused before the upgrade with `status` and a message starting with
+/// `message`.
+fn assert_refused(
+    result: Result<super::support::Tab, tungstenite::Error>,
+    status: u16,
+    message: &str,
+) {
+    let Err(tungstenite::Error::Http(response)) = result else {
+        panic!("expected an HTTP refusal");
+    };
+    assert_eq!(response.status().as_u16(), status);
+    let body: serde_json::Value =
+        serde_json::from_slice(response.body().as_deref().unwrap_or_default()).expect("json");
+    let error = body["error"].as_str().expect("an error message");
+    assert!(error.starts_with(message), "{error}");
+}
+
+#[tokio::test]
+async fn sockets_are_capped_per_login_and_in_all_before_the_upgrade() {
+    let relay = TestRelay::start_with(|c| {
+        c.limits.max_sockets_per_session = 2;
+        c.limits.max_sockets = 3;
+    })
+    .await;
+    let olga = relay.login(OPERATOR).await;
+    let mut first = relay.tab_for(&olga).await;
+    let _second = relay.tab_for(&olga).await;
+    assert_refused(
+        relay.connect(Some(&olga), Some(&relay.origin())).await,
+        429,
+        "this login already has 2 sockets open: close other console tabs and try again",
+    );
+    let victor = relay.login(VIEWER).await;
+    let _third = relay.tab_for(&victor).await;
+    assert_refused(
+        relay.connect(Some(&victor), Some(&relay.origin())).await,
+        503,
+        "the relay already serves its most sockets (3): try again in a minute",
+    );
+
+    first.ws.close(None).await.expect("close");
+    eventually("the closed tab's place to come free", || {
+        relay.state.sockets.open() == 2
+    })
+    .await;
+    let _again = relay.tab_for(&olga).await;
+}
