@@ -21,6 +21,8 @@ mod commands;
 mod conn;
 mod crypto;
 mod fobs;
+#[doc(hidden)]
+pub mod fuzzing;
 mod hci;
 mod jobzip;
 mod kit;

@@ -21,6 +21,8 @@ pub mod clock;
 pub mod config;
 #[cfg(any(test, feature = "fake"))]
 pub mod fake;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod headers;
 pub mod history;
 pub mod hub;
