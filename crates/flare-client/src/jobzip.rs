@@ -179,7 +179,9 @@ pub(crate) fn read_zip(bytes: &[u8]) -> Result<Vec<Entry>, FlareError> {
         if f.is_dir() {
             entries.push(Entry { path, data: None });
         } else {
-            let mut data = Vec::with_capacity(usize::try_from(f.size()).unwrap_or(0));
+            // The declared size is the archive's word only: never reserve more than it holds.
+            let declared = usize::try_from(f.size()).unwrap_or(0);
+            let mut data = Vec::with_capacity(declared.min(bytes.len()));
             f.read_to_end(&mut data)
                 .map_err(|e| invalid_job(format!("cannot read zip entry {name:?}: {e}")))?;
             if !is_signature_artifact(&path) {
@@ -321,4 +323,26 @@ pub(crate) fn safe_unzip(zip_path: &Path, out_dir: &Path) -> Result<(), String> 
         std::io::copy(&mut f, &mut out).map_err(|e| e.to_string())?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod fuzz_regressions {
+    //! Inputs the fuzz targets found (`fuzz/regressions/zip_reader/`), kept as named cases.
+
+    use super::read_zip;
+
+    /// A 150-byte zip whose one entry declares 4 GiB made `read_zip` reserve 4 GiB up front.
+    #[test]
+    fn read_zip_does_not_reserve_the_declared_size() {
+        let zip = include_bytes!("../../../fuzz/regressions/zip_reader/oom-declared-4gib-stored");
+        let entries = read_zip(zip).unwrap_or_default();
+        for e in &entries {
+            let capacity = e.data.as_ref().map_or(0, Vec::capacity);
+            assert!(
+                capacity <= zip.len(),
+                "{} reserved {capacity} bytes",
+                e.path
+            );
+        }
+    }
 }
