@@ -66,7 +66,36 @@ pub struct Transfers {
     /// Largest upload request body.
     pub max_upload_bytes: u64,
     uploads: Mutex<HashMap<String, Upload>>,
+    /// Places of uploads still being received, per login (see [`Transfers::reserve_upload`]).
+    /// Locked after `uploads` when both are.
+    reserved_uploads: Mutex<HashMap<String, usize>>,
     downloads: Mutex<HashMap<String, Download>>,
+}
+
+/// A place for one upload of a login, taken before its body is read so that concurrent uploads
+/// cannot all pass the cap; given back on drop unless the upload was kept.
+pub struct UploadSlot {
+    transfers: Arc<Transfers>,
+    /// `None` once the upload was kept.
+    owner: Option<String>,
+}
+
+impl Drop for UploadSlot {
+    fn drop(&mut self) {
+        if let Some(owner) = self.owner.take() {
+            release(&mut lock(&self.transfers.reserved_uploads), &owner);
+        }
+    }
+}
+
+/// Gives back one reserved place of `owner`.
+fn release(reserved: &mut HashMap<String, usize>, owner: &str) {
+    if let Some(n) = reserved.get_mut(owner) {
+        *n = n.saturating_sub(1);
+        if *n == 0 {
+            reserved.remove(owner);
+        }
+    }
 }
 
 fn bad_request(message: impl Into<String>) -> FlareError {
@@ -135,6 +164,7 @@ impl Transfers {
             },
             max_upload_bytes: limits.max_upload_bytes,
             uploads: Mutex::new(HashMap::new()),
+            reserved_uploads: Mutex::new(HashMap::new()),
             downloads: Mutex::new(HashMap::new()),
         })
     }
@@ -184,14 +214,58 @@ impl Transfers {
         lock(&self.downloads).retain(|_, d| d.owner != owner);
     }
 
-    /// True when `owner` may add another upload.
+    /// True when `owner` may add another upload (uploads kept and places reserved together).
+    /// Check and add race with other requests: [`Transfers::reserve_upload`] does not.
     pub fn has_room_for_upload(&self, owner: &str) -> bool {
         self.sweep();
-        lock(&self.uploads)
-            .values()
-            .filter(|u| u.owner == owner)
-            .count()
-            < self.max_uploads_per_session
+        let uploads = lock(&self.uploads);
+        let reserved = lock(&self.reserved_uploads);
+        uploads_held(&uploads, &reserved, owner) < self.max_uploads_per_session
+    }
+
+    /// Takes a place for one more upload of `owner`, in one step under the lock, or `None` when
+    /// its uploads kept and being received already fill `max_uploads_per_session`.
+    pub fn reserve_upload(self: &Arc<Self>, owner: &str) -> Option<UploadSlot> {
+        self.sweep();
+        let uploads = lock(&self.uploads);
+        let mut reserved = lock(&self.reserved_uploads);
+        if uploads_held(&uploads, &reserved, owner) >= self.max_uploads_per_session {
+            return None;
+        }
+        *reserved.entry(owner.to_owned()).or_default() += 1;
+        Some(UploadSlot {
+            transfers: self.clone(),
+            owner: Some(owner.to_owned()),
+        })
+    }
+
+    /// Keeps a received job folder in the place `slot` reserved; returns its upload id.
+    pub fn add_reserved_upload(
+        &self,
+        mut slot: UploadSlot,
+        dir: TempDir,
+        job_dir: PathBuf,
+        folder_name: String,
+        files: usize,
+        bytes: u64,
+    ) -> Result<String, getrandom::Error> {
+        let owner = slot.owner.clone().unwrap_or_default();
+        let id = random_id()?;
+        let upload = Upload {
+            owner: owner.clone(),
+            folder_name,
+            files,
+            bytes,
+            job_dir,
+            dir: Arc::new(dir),
+            expires_at: Instant::now() + self.upload_ttl,
+        };
+        // The upload takes the reserved place in one step: nobody sees both or neither.
+        let mut uploads = lock(&self.uploads);
+        uploads.insert(id.clone(), upload);
+        release(&mut lock(&self.reserved_uploads), &owner);
+        slot.owner = None;
+        Ok(id)
     }
 
     /// Uploads one console login may keep at once.
@@ -370,6 +444,16 @@ impl Transfers {
             size,
         })
     }
+}
+
+/// Uploads `owner` keeps plus places it reserved.
+fn uploads_held(
+    uploads: &HashMap<String, Upload>,
+    reserved: &HashMap<String, usize>,
+    owner: &str,
+) -> usize {
+    let kept = uploads.values().filter(|u| u.owner == owner).count();
+    kept + reserved.get(owner).copied().unwrap_or(0)
 }
 
 /// The prefixes of the folders [`Transfers::temp_dir`] makes for uploads and downloads.

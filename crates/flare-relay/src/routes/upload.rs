@@ -23,6 +23,7 @@ use crate::auth::LoginSession;
 use crate::clock::now_ms;
 use crate::routes::{ApiError, Login, OriginRequired};
 use crate::state::AppState;
+use crate::transfers::UploadSlot;
 use crate::upload::{self, UploadError};
 
 /// After refusing a request, the relay reads (and drops) at most this much more of its body, so
@@ -41,11 +42,12 @@ enum Kind {
     Multipart { boundary: String },
 }
 
-/// An upload that passed every check on the request's head.
+/// An upload that passed every check on the request's head, with the place it will take.
 struct Admitted {
     login: std::sync::Arc<LoginSession>,
     params: UploadParams,
     kind: Kind,
+    slot: UploadSlot,
 }
 
 /// The login and `Origin` are taken as `Result`s: every refusal, theirs included, reads a bounded
@@ -63,6 +65,7 @@ pub async fn handler(
         login,
         params,
         kind,
+        slot,
     } = match admit(&state, login, origin, params, &headers) {
         Ok(admitted) => admitted,
         Err(e) => return Err(drained(&mut stream, e).await),
@@ -120,8 +123,8 @@ pub async fn handler(
         .and_then(|placed| placed);
     let (folder_name, job_dir) = placed?;
     let upload_id = transfers
-        .add_upload(
-            &login.id,
+        .add_reserved_upload(
+            slot,
             dir,
             job_dir,
             folder_name.clone(),
@@ -146,7 +149,8 @@ pub async fn handler(
 }
 
 /// The checks before the body, in order: login (401), `Origin` (403), operator (403, audited),
-/// query (400), declared size (413), uploads kept (429), content type (415).
+/// query (400), declared size (413), a place among the login's uploads (429, taken here: kept
+/// and in-flight uploads count), content type (415).
 fn admit(
     state: &AppState,
     login: Result<Login, ApiError>,
@@ -176,19 +180,20 @@ fn admit(
     if declared.is_some_and(|n| n > cap) {
         return Err(ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, too_large(cap)));
     }
-    if !transfers.has_room_for_upload(&login.id) {
+    let Some(slot) = transfers.reserve_upload(&login.id) else {
         let message = format!(
             "this login already keeps {} uploads: submit them or wait until they expire",
             transfers.max_uploads_per_session()
         );
         return Err(ApiError::new(StatusCode::TOO_MANY_REQUESTS, message));
-    }
+    };
     let kind = content_kind(headers)
         .map_err(|message| ApiError::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, message))?;
     Ok(Admitted {
         login,
         params,
         kind,
+        slot,
     })
 }
 

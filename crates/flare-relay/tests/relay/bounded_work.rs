@@ -5,7 +5,7 @@ use flare_model::{Command, ReadCommand, ServerFrame};
 
 use tokio_tungstenite::tungstenite;
 
-use super::support::{OPERATOR, TestRelay, VIEWER, eventually};
+use super::support::{OPERATOR, TestRelay, VIEWER, eventually, zip_of};
 
 fn wait_for(job_id: &str, timeout: f64, poll_interval: f64) -> ReadCommand {
     ReadCommand::WaitForJob {
@@ -139,4 +139,80 @@ async fn sockets_are_capped_per_login_and_in_all_before_the_upgrade() {
     })
     .await;
     let _again = relay.tab_for(&olga).await;
+}
+
+/// `n` bytes that deflate cannot shrink much (xorshift), so each upload takes a while to unpack.
+fn noise(n: usize, seed: u64) -> Vec<u8> {
+    let mut x = seed | 1;
+    (0..n)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x as u8
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn concurrent_uploads_take_exactly_the_free_places() {
+    const PLACES: usize = 3;
+    const UPLOADS: u64 = 8;
+    let relay = TestRelay::start_with(|c| c.limits.max_uploads_per_session = PLACES).await;
+    let cookie = relay.login(OPERATOR).await;
+    let zips: Vec<Vec<u8>> = (0..UPLOADS)
+        .map(|i| {
+            zip_of(&[
+                ("job/meta.json", b"{}"),
+                ("job/data.bin", &noise(1024 * 1024, i + 1)),
+            ])
+        })
+        .collect();
+
+    let statuses = futures_util::future::join_all(zips.into_iter().map(|zip| {
+        let (relay, cookie) = (&relay, &cookie);
+        async move {
+            let (status, body) = relay
+                .upload(Some(cookie), "/api/upload", "application/zip", zip)
+                .await;
+            if status == 429 {
+                let error = body["error"].as_str().unwrap_or_default();
+                assert!(
+                    error.starts_with("this login already keeps 3 uploads: submit them"),
+                    "{error}"
+                );
+            }
+            status.as_u16()
+        }
+    }))
+    .await;
+
+    let accepted = statuses.iter().filter(|s| **s == 200).count();
+    let refused = statuses.iter().filter(|s| **s == 429).count();
+    assert_eq!((accepted, refused), (PLACES, 8 - PLACES), "{statuses:?}");
+}
+
+#[tokio::test]
+async fn a_folder_drop_over_the_unpacked_cap_is_refused_and_leaves_nothing() {
+    let relay = TestRelay::start_with(|c| c.limits.max_upload_extracted_bytes = 1024).await;
+    let cookie = relay.login(OPERATOR).await;
+    let file = |name: &'static str, content: Vec<u8>| {
+        reqwest::multipart::Part::bytes(content).file_name(name)
+    };
+    let form = reqwest::multipart::Form::new()
+        .part("file", file("job/meta.json", b"{}".to_vec()))
+        .part("file", file("job/a.bin", vec![7; 600]))
+        .part("file", file("job/b.bin", vec![7; 600]));
+
+    let (status, body) = relay.upload_form(&cookie, form).await;
+
+    assert_eq!(status, 400, "{body}");
+    let error = body["error"].as_str().unwrap_or_default();
+    assert!(
+        error.starts_with(
+            "the unpacked job is too big: entry \"job/b.bin\" takes it past the limit of 1024 bytes"
+        ),
+        "{error}"
+    );
+    assert_eq!(relay.work_entries(), Vec::<String>::new());
 }
