@@ -202,7 +202,15 @@ impl Reassembler {
         let Some(final_seq) = p.final_seq else {
             return Received::Pending;
         };
-        if p.first_headers.is_none() || p.chunks.len() as u64 != final_seq + 1 {
+        let Some(count) = final_seq.checked_add(1) else {
+            let request_id = p.request_id.clone();
+            self.partial.remove(&key);
+            return Received::Failed {
+                request_id,
+                reason: format!("final stream chunk {final_seq} is out of range"),
+            };
+        };
+        if p.first_headers.is_none() || p.chunks.len() as u64 != count {
             return Received::Pending;
         }
         let Some(p) = self.partial.remove(&key) else {
@@ -250,5 +258,43 @@ pub(crate) fn error_message(headers: &[(Value, Value)]) -> String {
     match get(headers, "sm__et").and_then(Value::as_str) {
         Some(t) => format!("{t}: {msg}"),
         None => msg.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod fuzz_regressions {
+    //! Inputs that crashed the reassembler (`fuzz/regressions/stream_reassembly/`), as named cases.
+
+    use std::time::Instant;
+
+    use rmpv::Value;
+
+    use super::{Reassembler, Received, data_type};
+
+    fn chunk(seq: u64, dt: u64) -> Vec<(Value, Value)> {
+        [("sm__id", 1u64), ("sm__sq", seq), ("sm__dt", dt)]
+            .into_iter()
+            .map(|(k, v)| (Value::from(k), Value::from(v)))
+            .collect()
+    }
+
+    /// A final chunk numbered `u64::MAX` after chunk 0 overflowed the chunk count (a panic in
+    /// debug builds); now the stream fails with a reason.
+    #[test]
+    fn a_final_chunk_numbered_u64_max_fails_the_stream() {
+        let mut r = Reassembler::new();
+        let now = Instant::now();
+        assert_eq!(
+            r.add(&chunk(0, data_type::CHUNK), vec![1], now),
+            Received::Pending
+        );
+        let got = r.add(&chunk(u64::MAX, data_type::FINAL), vec![2], now);
+        assert!(
+            matches!(&got, Received::Failed { reason, .. } if reason.contains("out of range")),
+            "{got:?}"
+        );
+        assert_eq!(r.pending_streams(), 0);
+        let input = include_bytes!("../../../fuzz/regressions/stream_reassembly/final-seq-u64-max");
+        assert_eq!(crate::fuzzing::stream_reassembly(input), Ok(0));
     }
 }
