@@ -1,7 +1,10 @@
-//! Console logins: configured users with argon2 password hashes, the server-side session store
-//! behind the `flare_session` cookie, and the per-client login rate limit.
+//! Console logins: configured users with argon2 password hashes (OWASP's minimum parameters, checked
+//! by [`check_hash_strength`]), the server-side session store behind the `flare_session` cookie
+//! with its absolute and idle lifetimes, and the login rate limits per client address and per
+//! account.
 
 use std::collections::HashMap;
+use std::hash::{BuildHasher, RandomState};
 use std::net::IpAddr;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -56,42 +59,106 @@ impl User {
     }
 }
 
+/// OWASP's minimum argon2id parameters (Password Storage Cheat Sheet): each pair of memory (KiB)
+/// and iterations is one of its equivalent choices, all with at least one lane.
+pub const OWASP_ARGON2ID: [(u32, u32); 5] = [
+    (47_104, 1),
+    (19_456, 2),
+    (12_288, 3),
+    (9_216, 4),
+    (7_168, 5),
+];
+
+/// Why a password hash is refused: it is no argon2id PHC string, or weaker than
+/// [`OWASP_ARGON2ID`].
+pub fn check_hash_strength(phc: &str) -> Result<(), String> {
+    let hash = PasswordHash::new(phc).map_err(|e| format!("is not an argon2 PHC string: {e}"))?;
+    if hash.algorithm != argon2::Algorithm::Argon2id.ident() {
+        return Err(format!(
+            "uses {} where argon2id is required: hash the password again with `flare-relay hash-password`",
+            hash.algorithm
+        ));
+    }
+    let params = argon2::Params::try_from(&hash)
+        .map_err(|e| format!("has unreadable argon2 parameters: {e}"))?;
+    let (m, t, p) = (params.m_cost(), params.t_cost(), params.p_cost());
+    let strong = p >= 1 && OWASP_ARGON2ID.iter().any(|&(min_m, min_t)| m >= min_m && t >= min_t);
+    if strong {
+        return Ok(());
+    }
+    Err(format!(
+        "is too weak (argon2id m={m} KiB, t={t}, p={p}): OWASP's minimum is m=19456 KiB, t=2, p=1 \
+         (or m=47104 with t=1, m=12288 with t=3, m=9216 with t=4, m=7168 with t=5); hash the \
+         password again with `flare-relay hash-password`"
+    ))
+}
+
 /// The configured users.
 pub struct Users {
     by_name: HashMap<String, Arc<User>>,
-    /// Verified against when the user name is unknown, so both failures take the same time.
-    dummy_hash: String,
+    /// One hash of no one's password per parameter set in use: an unknown name is verified
+    /// against one of them, so it costs what a known name costs.
+    dummies: Vec<String>,
+    /// For each user (in name order), the index of the dummy with that user's parameters: an
+    /// unknown name picks one entry by a keyed hash of the name, so the costs of unknown names
+    /// are spread like those of the users, and a name always costs the same.
+    dummy_of_user: Vec<usize>,
+    pick: RandomState,
 }
 
 impl Users {
     pub fn new(users: Vec<User>) -> Self {
-        // The dummy uses the first user's parameters: unknown names cost what known names cost.
-        let params = users
-            .first()
-            .and_then(|u| PasswordHash::new(&u.password_hash).ok())
-            .and_then(|h| argon2::Params::try_from(&h).ok())
-            .unwrap_or_default();
-        let hasher = Argon2::new(argon2::Algorithm::Argon2id, argon2::Version::V0x13, params);
-        let dummy_hash = hash_with(&hasher, b"not a password of anyone").unwrap_or_else(|_| {
-            users
-                .first()
-                .map(|u| u.password_hash.clone())
-                .unwrap_or_default()
-        });
+        let mut sorted: Vec<&User> = users.iter().collect();
+        sorted.sort_by(|a, b| a.name.cmp(&b.name));
+        let mut params_in_use: Vec<argon2::Params> = Vec::new();
+        let mut dummies = Vec::new();
+        let mut dummy_of_user = Vec::new();
+        for user in sorted {
+            let params = PasswordHash::new(&user.password_hash)
+                .ok()
+                .and_then(|h| argon2::Params::try_from(&h).ok())
+                .unwrap_or_default();
+            let index = match params_in_use.iter().position(|p| *p == params) {
+                Some(index) => index,
+                None => {
+                    let hasher =
+                        Argon2::new(argon2::Algorithm::Argon2id, argon2::Version::V0x13, params.clone());
+                    let dummy = hash_with(&hasher, b"not a password of anyone")
+                        .unwrap_or_else(|_| user.password_hash.clone());
+                    params_in_use.push(params);
+                    dummies.push(dummy);
+                    dummies.len() - 1
+                }
+            };
+            dummy_of_user.push(index);
+        }
+        if dummies.is_empty() {
+            dummies.extend(hash_password("not a password of anyone").ok());
+            dummy_of_user.push(0);
+        }
         Users {
             by_name: users
                 .into_iter()
                 .map(|u| (u.name.clone(), Arc::new(u)))
                 .collect(),
-            dummy_hash,
+            dummies,
+            dummy_of_user,
+            pick: RandomState::new(),
         }
+    }
+
+    /// The dummy hash an unknown `name` is verified against.
+    fn dummy_for(&self, name: &str) -> &str {
+        let slot = self.pick.hash_one(name) as usize % self.dummy_of_user.len().max(1);
+        let index = self.dummy_of_user.get(slot).copied().unwrap_or(0);
+        self.dummies.get(index).map_or("", String::as_str)
     }
 
     /// Checks a user name and password; `None` for either being wrong. CPU-heavy: call it from a
     /// blocking thread.
     pub fn verify(&self, name: &str, password: &str) -> Option<Arc<User>> {
         let user = self.by_name.get(name);
-        let hash = user.map_or(self.dummy_hash.as_str(), |u| u.password_hash.as_str());
+        let hash = user.map_or_else(|| self.dummy_for(name), |u| u.password_hash.as_str());
         let ok = PasswordHash::new(hash)
             .map(|parsed| {
                 Argon2::default()
@@ -288,40 +355,85 @@ pub fn clear_cookie(secure: bool) -> String {
     format!("{COOKIE_NAME}=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0{secure}")
 }
 
-/// Login attempts per client address: a token bucket each.
-pub struct LoginLimiter {
+/// Token buckets keyed by `K`, each refilling `per_min` attempts a minute (burst: as many).
+struct Buckets<K> {
     per_min: f64,
-    buckets: Mutex<HashMap<IpAddr, TokenBucket>>,
+    buckets: Mutex<HashMap<K, TokenBucket>>,
 }
 
-impl LoginLimiter {
-    pub fn new(per_min: f64) -> Self {
-        LoginLimiter {
+impl<K: std::hash::Hash + Eq> Buckets<K> {
+    fn new(per_min: f64) -> Self {
+        Buckets {
             per_min,
             buckets: Mutex::new(HashMap::new()),
         }
     }
 
-    /// Takes one attempt for `ip`; `Err(wait)` when the client must wait.
-    pub fn attempt(&self, ip: IpAddr) -> Result<(), Duration> {
+    /// Takes one attempt for `key`; `Err(wait)` when it must wait.
+    fn take(&self, key: K) -> Result<(), Duration> {
         let mut buckets = lock(&self.buckets);
         if buckets.len() > 10_000 {
             buckets.retain(|_, b| !b.is_full());
         }
         buckets
-            .entry(ip)
+            .entry(key)
             .or_insert_with(|| TokenBucket::new(self.per_min / 60.0, self.per_min))
             .take()
     }
 }
 
+/// The longest prefix of a user name an account bucket is keyed by (longer names are no user's
+/// and share the bucket of their prefix).
+const ACCOUNT_KEY_BYTES: usize = 128;
+
+/// Login attempts per client address and per account name: a token bucket each. The address
+/// limit stops one client from guessing fast; the account limit, higher than one address's,
+/// stops many addresses from guessing one account fast without letting one address lock an
+/// account out.
+pub struct LoginLimiter {
+    by_ip: Buckets<IpAddr>,
+    by_account: Buckets<String>,
+}
+
+impl LoginLimiter {
+    /// `per_min` attempts per address, `per_account_per_min` per account name, a minute each.
+    pub fn new(per_min: f64, per_account_per_min: f64) -> Self {
+        LoginLimiter {
+            by_ip: Buckets::new(per_min),
+            by_account: Buckets::new(per_account_per_min),
+        }
+    }
+
+    /// Takes one attempt for `ip`; `Err(wait)` when the client must wait.
+    pub fn attempt(&self, ip: IpAddr) -> Result<(), Duration> {
+        self.by_ip.take(ip)
+    }
+
+    /// Takes one attempt at the account `name` (known or not, so that a limit reveals nothing);
+    /// `Err(wait)` when it must wait.
+    pub fn attempt_account(&self, name: &str) -> Result<(), Duration> {
+        let mut end = name.len().min(ACCOUNT_KEY_BYTES);
+        while !name.is_char_boundary(end) {
+            end -= 1;
+        }
+        self.by_account.take(name[..end].to_owned())
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    use std::collections::BTreeSet;
+
     use super::*;
     use axum::http::HeaderValue;
 
     fn cheap_hash(password: &str) -> String {
-        let params = argon2::Params::new(256, 1, 1, None).expect("params");
+        hash_m(password, 256)
+    }
+
+    /// A hash with `m` KiB (cheap enough for unit tests; strength is checked at config load).
+    fn hash_m(password: &str, m: u32) -> String {
+        let params = argon2::Params::new(m, 1, 1, None).expect("params");
         let hasher = Argon2::new(argon2::Algorithm::Argon2id, argon2::Version::V0x13, params);
         hash_with(&hasher, password.as_bytes()).expect("hash")
     }
@@ -349,10 +461,34 @@ mod tests {
     }
 
     #[test]
-    fn the_dummy_hash_uses_the_users_parameters() {
-        let users = Users::new(vec![user("ann", "secret")]);
-        let dummy = PasswordHash::new(&users.dummy_hash).expect("phc");
-        assert_eq!(dummy.params.get_decimal("m"), Some(256));
+    fn unknown_names_cost_what_the_users_with_each_parameter_set_cost() {
+        let mut users = vec![user("ann", "secret"), user("bob", "secret")];
+        users.push(User {
+            password_hash: hash_m("secret", 512),
+            ..user("cat", "secret")
+        });
+        let users = Users::new(users);
+        let m_of = |hash: &str| {
+            PasswordHash::new(hash)
+                .expect("phc")
+                .params
+                .get_decimal("m")
+        };
+        let mut dummies: Vec<_> = users.dummies.iter().map(|d| m_of(d)).collect();
+        dummies.sort();
+        assert_eq!(dummies, [Some(256), Some(512)], "one dummy per parameter set");
+        // Unknown names spread over both parameter sets, each name always on the same one.
+        let costs: BTreeSet<_> = (0..64)
+            .map(|i| format!("nobody-{i}"))
+            .map(|name| {
+                let m = m_of(users.dummy_for(&name));
+                assert_eq!(m, m_of(users.dummy_for(&name)), "{name}");
+                m
+            })
+            .collect();
+        assert_eq!(costs, BTreeSet::from([Some(256), Some(512)]));
+        assert!(users.verify("nobody-1", "secret").is_none());
+        assert!(users.verify("cat", "secret").is_some());
     }
 
     #[test]
@@ -397,7 +533,7 @@ mod tests {
 
     #[test]
     fn login_limiter_refuses_after_the_burst() {
-        let limiter = LoginLimiter::new(3.0);
+        let limiter = LoginLimiter::new(3.0, 100.0);
         let ip: IpAddr = "127.0.0.1".parse().expect("ip");
         for _ in 0..3 {
             assert!(limiter.attempt(ip).is_ok());

@@ -4,7 +4,6 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use argon2::PasswordHash;
 use flare_model::Role;
 use serde::Deserialize;
 
@@ -168,8 +167,18 @@ pub struct Limits {
     pub max_write_buffer_bytes: usize,
     /// Lifetime of a console login.
     pub session_ttl_secs: u64,
+    /// Seconds a console login may go without an authenticated request or socket frame before it
+    /// ends like a logout (its sockets close with 4001).
+    pub session_idle_secs: u64,
     /// Login attempts per client address per minute (burst: the same number).
     pub login_attempts_per_min: f64,
+    /// Login attempts per account name per minute, from all addresses together (burst: the same
+    /// number); above the per-address limit, so one address cannot lock an account out.
+    pub login_attempts_per_account_per_min: f64,
+    /// Password checks (argon2, CPU- and memory-heavy) running at once, all logins together.
+    pub max_concurrent_password_checks: usize,
+    /// Seconds a login waits for a free password check before it is answered 503.
+    pub password_check_wait_secs: f64,
     /// Largest request body `POST /api/upload` accepts (a zip or a multipart folder).
     pub max_upload_bytes: u64,
     /// Largest total size of an upload's files once unpacked.
@@ -187,15 +196,6 @@ pub struct Limits {
     pub hub_idle_secs: f64,
     /// The longest lifetime a kiosk token may be given; longer requests are capped.
     pub max_kiosk_token_secs: u64,
-}
-
-impl Default for Limits {
-    fn default() -> Self {
-        Limits {
-            max_message_bytes: 65536,
-            max_commands_per_sec: 20.0,
-            max_inflight_commands: 16,
-            queue_len: 64,
     /// The shortest `poll_interval` of `wait_for_job` / `monitor_job`; shorter ones are raised to
     /// it.
     pub min_job_poll_secs: f64,
@@ -217,11 +217,24 @@ impl Default for Limits {
     pub header_read_timeout_secs: f64,
     /// Seconds a request body may stall (between two chunks) before the request fails.
     pub body_read_timeout_secs: f64,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_message_bytes: 65536,
+            max_commands_per_sec: 20.0,
+            max_inflight_commands: 16,
+            queue_len: 64,
             max_lag_resyncs: 3,
             write_timeout_secs: 10.0,
             max_write_buffer_bytes: 4 * 1024 * 1024,
             session_ttl_secs: 12 * 3600,
+            session_idle_secs: 30 * 60,
             login_attempts_per_min: 10.0,
+            login_attempts_per_account_per_min: 30.0,
+            max_concurrent_password_checks: 4,
+            password_check_wait_secs: 5.0,
             max_upload_bytes: 256 * 1024 * 1024,
             max_upload_extracted_bytes: 1024 * 1024 * 1024,
             max_upload_entries: 10_000,
@@ -230,6 +243,15 @@ impl Default for Limits {
             download_ttl_secs: 3600,
             hub_idle_secs: 300.0,
             max_kiosk_token_secs: 30 * 24 * 3600,
+            min_job_poll_secs: 1.0,
+            max_job_wait_secs: 24.0 * 3600.0,
+            max_sockets_per_session: 32,
+            max_sockets: 4096,
+            max_downloads_per_session: 16,
+            max_download_bytes_per_session: 4 * 1024 * 1024 * 1024,
+            max_connections: 4608,
+            header_read_timeout_secs: 10.0,
+            body_read_timeout_secs: 30.0,
         }
     }
 }
@@ -243,15 +265,6 @@ pub struct TlsConfig {
 }
 
 /// A console user: a password hash, a role, and the NVFlare startup kit and study it acts with.
-            min_job_poll_secs: 1.0,
-            max_job_wait_secs: 24.0 * 3600.0,
-            max_sockets_per_session: 32,
-            max_sockets: 4096,
-            max_downloads_per_session: 16,
-            max_download_bytes_per_session: 4 * 1024 * 1024 * 1024,
-            max_connections: 4608,
-            header_read_timeout_secs: 10.0,
-            body_read_timeout_secs: 30.0,
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct UserConfig {
@@ -347,7 +360,25 @@ impl Config {
                 "limits.login_attempts_per_min",
                 self.limits.login_attempts_per_min,
             ),
+            (
+                "limits.login_attempts_per_account_per_min",
+                self.limits.login_attempts_per_account_per_min,
+            ),
+            (
+                "limits.password_check_wait_secs",
+                self.limits.password_check_wait_secs,
+            ),
             ("limits.hub_idle_secs", self.limits.hub_idle_secs),
+            ("limits.min_job_poll_secs", self.limits.min_job_poll_secs),
+            ("limits.max_job_wait_secs", self.limits.max_job_wait_secs),
+            (
+                "limits.header_read_timeout_secs",
+                self.limits.header_read_timeout_secs,
+            ),
+            (
+                "limits.body_read_timeout_secs",
+                self.limits.body_read_timeout_secs,
+            ),
             ("history.keep_hours", self.history.keep_hours),
             ("history.sample_secs", self.history.sample_secs),
         ] {
@@ -359,6 +390,10 @@ impl Config {
             ("limits.max_message_bytes", self.limits.max_message_bytes),
             ("limits.queue_len", self.limits.queue_len),
             (
+                "limits.max_concurrent_password_checks",
+                self.limits.max_concurrent_password_checks,
+            ),
+            (
                 "limits.max_inflight_commands",
                 self.limits.max_inflight_commands,
             ),
@@ -366,23 +401,24 @@ impl Config {
                 "limits.max_write_buffer_bytes",
                 self.limits.max_write_buffer_bytes,
             ),
+            (
+                "limits.max_sockets_per_session",
+                self.limits.max_sockets_per_session,
+            ),
+            ("limits.max_sockets", self.limits.max_sockets),
+            (
+                "limits.max_downloads_per_session",
+                self.limits.max_downloads_per_session,
+            ),
+            ("limits.max_connections", self.limits.max_connections),
         ] {
             if n == 0 {
                 return invalid(format!("{name} must be at least 1"));
-            ("limits.min_job_poll_secs", self.limits.min_job_poll_secs),
-            ("limits.max_job_wait_secs", self.limits.max_job_wait_secs),
-            (
-                "limits.header_read_timeout_secs",
-                self.limits.header_read_timeout_secs,
-            ),
-            (
-                "limits.body_read_timeout_secs",
-                self.limits.body_read_timeout_secs,
-            ),
             }
         }
         for (name, n) in [
             ("limits.session_ttl_secs", self.limits.session_ttl_secs),
+            ("limits.session_idle_secs", self.limits.session_idle_secs),
             ("limits.max_upload_bytes", self.limits.max_upload_bytes),
             (
                 "limits.max_upload_extracted_bytes",
@@ -401,16 +437,10 @@ impl Config {
             (
                 "limits.max_kiosk_token_secs",
                 self.limits.max_kiosk_token_secs,
-            (
-                "limits.max_sockets_per_session",
-                self.limits.max_sockets_per_session,
             ),
-            ("limits.max_sockets", self.limits.max_sockets),
             (
-                "limits.max_downloads_per_session",
-                self.limits.max_downloads_per_session,
-            ),
-            ("limits.max_connections", self.limits.max_connections),
+                "limits.max_download_bytes_per_session",
+                self.limits.max_download_bytes_per_session,
             ),
         ] {
             if n == 0 {
@@ -434,15 +464,8 @@ impl Config {
             if !names.insert(user.name.as_str()) {
                 return invalid(format!("user {:?} is configured twice", user.name));
             }
-            if let Err(e) = PasswordHash::new(&user.password_hash) {
-                return invalid(format!(
-                    "user {:?}: password_hash is not an argon2 PHC string: {e}",
-                    user.name
-            (
-                "limits.max_download_bytes_per_session",
-                self.limits.max_download_bytes_per_session,
-            ),
-                ));
+            if let Err(e) = crate::auth::check_hash_strength(&user.password_hash) {
+                return invalid(format!("user {:?}: password_hash {e}", user.name));
             }
             if !crate::study::is_valid(&user.study) {
                 return invalid(format!(
@@ -473,8 +496,7 @@ impl Config {
 mod tests {
     use super::*;
 
-    const HASH: &str =
-        "$argon2id$v=19$m=256,t=1,p=1$c2FsdHNhbHRzYWx0$2Wn3nBt6zTBlTN1QDUKnJKoRxiYSuvQKXVhIg8Fk2Xo";
+    const HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHRzYWx0$2Wn3nBt6zTBlTN1QDUKnJKoRxiYSuvQKXVhIg8Fk2Xo";
 
     #[test]
     fn example_config_parses_and_validates_with_a_real_hash() {
@@ -553,6 +575,45 @@ mod tests {
         .expect("parses");
         let err = config.validate().expect_err("bad hash");
         assert!(err.to_string().contains("PHC"), "{err}");
+    }
+
+    #[test]
+    fn hashes_below_owasps_minimum_are_refused_naming_the_user() {
+        let user = |hash: &str| {
+            format!(
+                "[[users]]\nname = \"ann\"\npassword_hash = \"{hash}\"\nrole = \"viewer\"\nkit = \"k\"\n"
+            )
+        };
+        let tail = "$c2FsdHNhbHRzYWx0$2Wn3nBt6zTBlTN1QDUKnJKoRxiYSuvQKXVhIg8Fk2Xo";
+        for (params, ok) in [
+            ("argon2id$v=19$m=19456,t=2,p=1", true),
+            ("argon2id$v=19$m=47104,t=1,p=1", true),
+            ("argon2id$v=19$m=7168,t=5,p=1", true),
+            ("argon2id$v=19$m=65536,t=3,p=4", true),
+            ("argon2id$v=19$m=256,t=1,p=1", false),
+            ("argon2id$v=19$m=19455,t=2,p=1", false),
+            ("argon2id$v=19$m=19456,t=1,p=1", false),
+            ("argon2id$v=19$m=12288,t=2,p=1", false),
+            ("argon2i$v=19$m=19456,t=2,p=1", false),
+        ] {
+            let config = Config::parse(&user(&format!("${params}{tail}"))).expect("parses");
+            let result = config.validate();
+            assert_eq!(result.is_ok(), ok, "{params}: {result:?}");
+            if let Err(e) = result {
+                let e = e.to_string();
+                assert!(e.contains("user \"ann\": password_hash "), "{e}");
+                assert!(e.contains("flare-relay hash-password"), "{e}");
+            }
+        }
+        let weak = Config::parse(&user(&format!("$argon2id$v=19$m=256,t=1,p=1{tail}")))
+            .expect("parses")
+            .validate()
+            .expect_err("weak");
+        assert!(
+            weak.to_string()
+                .contains("is too weak (argon2id m=256 KiB, t=1, p=1): OWASP's minimum is m=19456 KiB, t=2, p=1"),
+            "{weak}"
+        );
     }
 
     #[test]

@@ -7,6 +7,8 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
+use tokio::sync::Semaphore;
+
 use crate::audit::Audit;
 use crate::auth::{LoginLimiter, Sessions, User, Users};
 use crate::config::{Config, Limits};
@@ -14,9 +16,9 @@ use crate::hub::{HubSettings, Hubs};
 use crate::kiosk::KioskStore;
 use crate::transfers::Transfers;
 use crate::upstream::Connector;
+use crate::ws::SocketSlots;
 
 /// Why the relay cannot start with a configuration.
-use crate::ws::SocketSlots;
 #[derive(Debug, thiserror::Error)]
 pub enum StateError {
     #[error("user {user:?}: cannot use admin kit {kit}: {message}")]
@@ -51,19 +53,23 @@ pub struct Inner {
     /// Cookies get `Secure` when the relay serves HTTPS.
     pub secure_cookies: bool,
     pub login_limiter: LoginLimiter,
+    /// Bounds the password checks running at once (argon2 is CPU- and memory-heavy).
+    pub password_checks: Semaphore,
+    /// How long a login waits for a free password check before it is answered 503.
+    pub password_check_wait: Duration,
     pub session_ttl: Duration,
     /// Uploads, downloads and the job library.
     pub transfers: Arc<Transfers>,
     /// Kiosk tokens (hashes of their secrets).
     pub kiosk: KioskStore,
+    /// The WebSockets open, per login and in all.
+    pub sockets: Arc<SocketSlots>,
 }
 
 impl Deref for AppState {
     type Target = Inner;
     fn deref(&self) -> &Inner {
         &self.0
-    /// The WebSockets open, per login and in all.
-    pub sockets: Arc<SocketSlots>,
     }
 }
 
@@ -117,14 +123,19 @@ impl AppState {
             limits: config.limits.clone(),
             console_dir: config.console_dir.clone(),
             secure_cookies: config.tls.is_some(),
-            login_limiter: LoginLimiter::new(config.limits.login_attempts_per_min),
+            login_limiter: LoginLimiter::new(
+                config.limits.login_attempts_per_min,
+                config.limits.login_attempts_per_account_per_min,
+            ),
+            password_checks: Semaphore::new(config.limits.max_concurrent_password_checks),
+            password_check_wait: Duration::from_secs_f64(config.limits.password_check_wait_secs),
             session_ttl,
             transfers,
             kiosk,
-        })))
-    }
-}
             sockets: SocketSlots::new(
                 config.limits.max_sockets_per_session,
                 config.limits.max_sockets,
             ),
+        })))
+    }
+}

@@ -28,7 +28,8 @@ const PASSWORD: &str = "poc password";
 type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
 
 fn hash(password: &str) -> String {
-    let params = Params::new(256, 1, 1, None).expect("params");
+    // OWASP's minimum: the relay refuses weaker hashes.
+    let params = Params::new(19_456, 2, 1, None).expect("params");
     let salt = SaltString::encode_b64(b"0123456789abcdef").expect("salt");
     Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
         .hash_password(password.as_bytes(), &salt)

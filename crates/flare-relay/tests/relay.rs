@@ -10,6 +10,7 @@ mod relay {
     mod kiosk;
     mod live;
     mod login;
+    mod login_limits;
     mod privilege;
     mod security_headers;
     mod socket_auth;

@@ -102,13 +102,17 @@ impl FromRequestParts<AppState> for LoginGate {
             .map_err(|e| ApiError::internal(e.body_text()))?;
         OriginChecked::from_request_parts(parts, state).await?;
         if let Err(wait) = state.login_limiter.attempt(client.ip()) {
-            let secs = wait.as_secs() + 1;
-            let message = format!("too many login attempts: try again in {secs} s");
-            return Err(ApiError::new(StatusCode::TOO_MANY_REQUESTS, message)
-                .with_header(RETRY_AFTER, secs.into()));
+            return Err(too_many_attempts(wait));
         }
         Ok(LoginGate { client })
     }
+}
+
+/// 429 with `Retry-After` for a login attempt past a limit (of an address or of an account).
+pub fn too_many_attempts(wait: std::time::Duration) -> ApiError {
+    let secs = wait.as_secs() + 1;
+    let message = format!("too many login attempts: try again in {secs} s");
+    ApiError::new(StatusCode::TOO_MANY_REQUESTS, message).with_header(RETRY_AFTER, secs.into())
 }
 
 /// A login and the study its request works in: `?study=<name>`, else the login's own (see

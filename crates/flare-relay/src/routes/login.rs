@@ -1,13 +1,18 @@
 //! `POST /api/login`: checks a user name and password and starts a console session.
+//!
+//! After the per-address gate ([`LoginGate`]), an attempt takes one from the account's bucket
+//! (429 past it), then waits for one of the relay's bounded password checks: 503 with
+//! `Retry-After` when none frees up within `limits.password_check_wait_secs`.
 
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::http::header::SET_COOKIE;
+use axum::http::header::{RETRY_AFTER, SET_COOKIE};
 use axum::response::IntoResponse;
 use flare_model::LoginRequest;
 
 use crate::auth::{WRONG_LOGIN, set_cookie};
+use crate::routes::extract::too_many_attempts;
 use crate::routes::{ApiError, Checked, JsonBody, LoginGate};
 use crate::state::AppState;
 
@@ -20,12 +25,34 @@ pub async fn handler(
     Checked { check, body }: Checked<LoginGate, LoginRequest>,
 ) -> Result<impl IntoResponse, ApiError> {
     let (client, request) = (check.client, body);
+    if let Err(wait) = state.login_limiter.attempt_account(&request.user) {
+        tracing::info!(
+            target: "audit", user = %request.user, client = %client.ip(),
+            "login refused: too many attempts at this account"
+        );
+        return Err(too_many_attempts(wait));
+    }
+    let permit = tokio::time::timeout(
+        state.password_check_wait,
+        state.password_checks.acquire(),
+    )
+    .await;
+    let Ok(Ok(permit)) = permit else {
+        let secs = state.password_check_wait.as_secs().max(1);
+        tracing::warn!(client = %client.ip(), "login refused: every password check is busy");
+        return Err(ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            format!("the relay is busy checking other logins: try again in {secs} s"),
+        )
+        .with_header(RETRY_AFTER, secs.into()));
+    };
     let verifier = state.clone();
     let name = request.user.clone();
     let verified = tokio::task::spawn_blocking(move || {
         verifier.users.verify(&request.user, &request.password)
     })
     .await;
+    drop(permit);
     let user = match verified {
         Ok(Some(user)) => user,
         Ok(None) => {

@@ -25,14 +25,22 @@ pub(crate) const VIEWER: &str = "victor";
 pub(crate) const PASSWORD: &str = "correct horse";
 pub(crate) const IDENTITY: &str = "admin@nvidia.com";
 
-/// A cheap argon2id hash (the parameters travel in the PHC string).
+/// An argon2id hash with OWASP's minimum parameters (the relay refuses weaker ones), made once
+/// per password for the whole test binary.
 pub(crate) fn hash(password: &str) -> String {
-    let params = Params::new(256, 1, 1, None).expect("params");
+    static MADE: std::sync::Mutex<Vec<(String, String)>> = std::sync::Mutex::new(Vec::new());
+    let mut made = MADE.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    if let Some((_, hash)) = made.iter().find(|(p, _)| p == password) {
+        return hash.clone();
+    }
+    let params = Params::new(19_456, 2, 1, None).expect("params");
     let salt = SaltString::encode_b64(b"0123456789abcdef").expect("salt");
-    Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
+    let hash = Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
         .hash_password(password.as_bytes(), &salt)
         .expect("hash")
-        .to_string()
+        .to_string();
+    made.push((password.to_owned(), hash.clone()));
+    hash
 }
 
 pub(crate) struct TestRelay {
