@@ -6,6 +6,7 @@ use std::future::Future;
 use std::panic::{AssertUnwindSafe, resume_unwind};
 use std::path::PathBuf;
 use std::process::{Child, Command};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use fantoccini::elements::Element;
@@ -15,7 +16,7 @@ use futures_util::FutureExt;
 use hyper_util::client::legacy::connect::HttpConnector;
 use serde_json::json;
 
-use crate::{Deadline, Login, POLL, free_port, log_dir, poll_blocking, scratch_dir, target_dir};
+use crate::{Deadline, Login, POLL, log_dir, poll_blocking, scratch_dir, target_dir};
 
 /// Screenshots for people to look at, in `<target>/e2e-screenshots/`.
 pub async fn screenshot(client: &Client, name: &str) {
@@ -25,32 +26,67 @@ pub async fn screenshot(client: &Client, name: &str) {
     fs::write(dir.join(format!("{name}.png")), png).expect("write the screenshot");
 }
 
-/// chromedriver on a free port plus the Chromium profile it uses; both cleaned up on drop.
+/// chromedriver on a port of its choosing plus the Chromium profile and temp dir it uses; all
+/// cleaned up on drop.
 struct Driver {
     child: Child,
     url: String,
+    /// The scratch folder, with the profile in `profile/`.
+    dir: PathBuf,
     profile: PathBuf,
+    /// Chromium's TMPDIR, where it keeps its `org.chromium.Chromium.scoped_dir.*` folders.
+    tmp: PathBuf,
+}
+
+/// A fresh, short TMPDIR for one browser. Chromium puts its singleton socket there, and a Unix
+/// socket path holds at most 107 bytes: a short folder beside the scratch folders, or in the
+/// system temp dir should the repository's path be too long for that.
+fn browser_tmp_dir() -> PathBuf {
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
+    let leaf = format!(
+        "t{}-{}",
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::SeqCst)
+    );
+    let mut dir = target_dir().join("e2e-tmp").join(&leaf);
+    if dir.as_os_str().len() > 56 {
+        dir = std::env::temp_dir().join(format!("flare-e2e-{leaf}"));
+    }
+    if dir.exists() {
+        fs::remove_dir_all(&dir).expect("clear the browser temp dir");
+    }
+    fs::create_dir_all(&dir).expect("create the browser temp dir");
+    dir
 }
 
 impl Driver {
     fn start(name: &str) -> Driver {
-        let port = free_port();
-        let log = fs::File::create(log_dir().join(format!("chromedriver-{name}.log")))
-            .expect("create the chromedriver log");
+        let dir = scratch_dir(&format!("chromium-{name}"));
+        let (profile, tmp) = (dir.join("profile"), browser_tmp_dir());
+        let log_path = log_dir().join(format!("chromedriver-{name}.log"));
+        let log = fs::File::create(&log_path).expect("create the chromedriver log");
+        // `--port=0`: chromedriver binds a free port itself and says which on stdout.
         let child = Command::new(chromedriver())
-            .arg(format!("--port={port}"))
+            .arg("--port=0")
+            .env("TMPDIR", &tmp)
             .stdout(log.try_clone().expect("clone the log handle"))
             .stderr(log)
             .spawn()
             .expect("spawn chromedriver");
-        let driver = Driver {
+        let mut driver = Driver {
             child,
-            url: format!("http://127.0.0.1:{port}"),
-            profile: scratch_dir(&format!("chromium-{name}")),
+            url: String::new(),
+            dir,
+            profile,
+            tmp,
         };
-        poll_blocking("chromedriver to listen", Duration::from_secs(30), || {
-            std::net::TcpStream::connect(("127.0.0.1", port)).ok()
+        let port = poll_blocking("chromedriver to listen", Duration::from_secs(30), || {
+            if let Ok(Some(status)) = driver.child.try_wait() {
+                panic!("chromedriver exited ({status})");
+            }
+            announced_port(&fs::read_to_string(&log_path).ok()?)
         });
+        driver.url = format!("http://127.0.0.1:{port}");
         driver
     }
 
@@ -106,7 +142,17 @@ impl Drop for Driver {
         // Should the session not have been closed, end the browser processes of this profile, and
         // only those.
         kill_processes_mentioning(&self.profile.display().to_string());
+        let _ = fs::remove_dir_all(&self.dir);
+        let _ = fs::remove_dir_all(&self.tmp);
     }
+}
+
+/// The port in chromedriver's `ChromeDriver was started successfully on port <n>.` line.
+fn announced_port(log: &str) -> Option<u16> {
+    log.lines()
+        .find_map(|l| l.split_once("started successfully on port "))
+        .and_then(|(_, rest)| rest.trim().trim_end_matches('.').parse().ok())
+        .filter(|&port| port != 0)
 }
 
 fn chromedriver() -> String {

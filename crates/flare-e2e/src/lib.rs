@@ -3,11 +3,11 @@
 //! polling with deadlines.
 
 mod browser;
+pub mod faults;
 mod relay;
 mod wire;
 
 use std::fs;
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -102,8 +102,9 @@ fn log_dir() -> PathBuf {
     dir
 }
 
-/// A fresh scratch folder for one test's files (relay config, browser profile).
-fn scratch_dir(name: &str) -> PathBuf {
+/// A fresh scratch folder for one test's files (relay config, browser profile, a kit copy) in
+/// `<target>/e2e-tmp/`.
+pub fn scratch_dir(name: &str) -> PathBuf {
     let dir = target_dir()
         .join("e2e-tmp")
         .join(format!("{name}-{}", std::process::id()));
@@ -112,14 +113,6 @@ fn scratch_dir(name: &str) -> PathBuf {
     }
     fs::create_dir_all(&dir).expect("create the e2e scratch dir");
     dir
-}
-
-/// A port that was free a moment ago on 127.0.0.1.
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("bind an ephemeral port")
-        .port()
 }
 
 /// A time limit for a condition polled in a loop: `tick` waits one poll interval, or panics once

@@ -11,8 +11,8 @@ use flare_poc::Poc;
 use serde_json::{Value, json};
 
 use crate::{
-    ADMIN, KitUser, OPERATOR, VIEWER, free_port, log_dir, poll_blocking, repo_root, run,
-    scratch_dir, target_dir,
+    ADMIN, KitUser, OPERATOR, VIEWER, log_dir, poll_blocking, repo_root, run, scratch_dir,
+    target_dir,
 };
 
 /// A separate target dir for what the tests build themselves, so they never wait on the lock of
@@ -97,6 +97,8 @@ pub struct Relay {
     child: Child,
     /// `http://127.0.0.1:<port>`, also the one allowed Origin.
     pub base: String,
+    name: String,
+    config: PathBuf,
     log: PathBuf,
     audit: PathBuf,
 }
@@ -125,16 +127,34 @@ impl Relay {
         users: Vec<KitUser>,
     ) -> Relay {
         let name = name.to_owned();
-        tokio::task::spawn_blocking(move || Relay::start_blocking(&name, poc, &extra, &users))
+        let users = users
+            .into_iter()
+            .map(|u| (u, poc.admin_kit(u.identity)))
+            .collect::<Vec<_>>();
+        let kit = poc.admin_kit(ADMIN);
+        tokio::task::spawn_blocking(move || Relay::start_blocking(&name, &kit, &extra, &users))
+            .await
+            .expect("start the relay")
+    }
+
+    /// Like [`Relay::start_with`], with the operator and viewer mapped to the admin kit in `kit`
+    /// (e.g. a copy pointed at a [`crate::faults::FaultProxy`]).
+    pub async fn start_with_kit(
+        name: &str,
+        kit: PathBuf,
+        extra: Vec<(&'static str, Value)>,
+    ) -> Relay {
+        let name = name.to_owned();
+        tokio::task::spawn_blocking(move || Relay::start_blocking(&name, &kit, &extra, &[]))
             .await
             .expect("start the relay")
     }
 
     fn start_blocking(
         name: &str,
-        poc: &'static Poc,
+        kit: &Path,
         extra: &[(&'static str, Value)],
-        users: &[KitUser],
+        users: &[(KitUser, PathBuf)],
     ) -> Relay {
         let operator_hash = password_hash(OPERATOR.password);
         let viewer_hash = password_hash(VIEWER.password);
@@ -144,34 +164,37 @@ impl Relay {
             "no console build at {}",
             dist.display()
         );
-        let kit = poc.admin_kit(ADMIN);
         let dir = scratch_dir(&format!("relay-{name}"));
-        let port = free_port();
-        let base = format!("http://127.0.0.1:{port}");
+        // Port 0: the relay binds a port of its own and announces it; without `allowed_origins`
+        // it allows its own address.
         let config = toml_config(&[
-            ("listen", json!(format!("127.0.0.1:{port}"))),
+            ("listen", json!("127.0.0.1:0")),
             ("console_dir", json!(dist)),
-            ("allowed_origins", json!([base])),
             ("audit_file", json!(dir.join("audit.jsonl"))),
         ]) + &toml_config(extra)
             + &format!(
                 "\n[poll]\nsystem_secs = 1.0\njobs_secs = 1.0\njob_secs = 1.0\n{}{}",
-                user_table(OPERATOR.name, &operator_hash, "operator", &kit),
-                user_table(VIEWER.name, &viewer_hash, "viewer", &kit),
+                user_table(OPERATOR.name, &operator_hash, "operator", kit),
+                user_table(VIEWER.name, &viewer_hash, "viewer", kit),
             )
             + &users
                 .iter()
-                .map(|u| {
+                .map(|(u, kit)| {
                     user_table(
                         u.login.name,
                         &password_hash(u.login.password),
                         "operator",
-                        &poc.admin_kit(u.identity),
+                        kit,
                     )
                 })
                 .collect::<String>();
         let config_path = dir.join("relay.toml");
         fs::write(&config_path, config).expect("write the relay config");
+        Relay::spawn(name, config_path, dir.join("audit.jsonl"))
+    }
+
+    /// Runs the relay binary with `config_path` and waits until it announces its address.
+    fn spawn(name: &str, config_path: PathBuf, audit: PathBuf) -> Relay {
         let log = log_dir().join(format!("relay-{name}.log"));
         let log_file = fs::File::create(&log).expect("create the relay log");
         let child = Command::new(relay_bin())
@@ -182,24 +205,55 @@ impl Relay {
             .stderr(log_file)
             .spawn()
             .expect("spawn flare-relay");
-        let audit = dir.join("audit.jsonl");
         let mut relay = Relay {
             child,
-            base,
+            base: String::new(),
+            name: name.to_owned(),
+            config: config_path,
             log,
             audit,
         };
-        let want = format!("flare-relay listening on {}", relay.base);
-        poll_blocking("the relay to listen", Duration::from_secs(60), || {
+        relay.base = poll_blocking("the relay to listen", Duration::from_secs(60), || {
             if let Ok(Some(status)) = relay.child.try_wait() {
                 panic!("the relay exited ({status}):\n{}", relay.log_text());
             }
-            fs::read_to_string(&relay.log)
-                .ok()
-                .filter(|text| text.contains(&want))
-                .map(|_| ())
+            announced_base(&relay.log_text())
         });
         relay
+    }
+
+    /// Kills this relay process with SIGKILL (no clean shutdown: what it held in memory and its
+    /// temporary folders are left as a crash leaves them).
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    /// Starts the relay again after [`Relay::kill`], with the same config, work dir and audit
+    /// file, on the same address, so that open tabs find it again.
+    pub async fn restart(&mut self) {
+        self.kill();
+        let addr = self.base.trim_start_matches("http://").to_owned();
+        let config = fs::read_to_string(&self.config).expect("read the relay config");
+        let config = config.replacen(
+            "listen = \"127.0.0.1:0\"",
+            &format!("listen = {}", json!(addr)),
+            1,
+        );
+        fs::write(&self.config, config).expect("write the relay config");
+        let name = format!("{}-restarted", self.name);
+        let (config, audit) = (self.config.clone(), self.audit.clone());
+        let restarted = tokio::task::spawn_blocking(move || Relay::spawn(&name, config, audit))
+            .await
+            .expect("restart the relay");
+        assert_eq!(restarted.base, self.base, "the restarted relay's address");
+        // The old child is reaped; dropping it changes nothing.
+        *self = restarted;
+    }
+
+    /// The relay's process id (to read its memory in /proc).
+    pub fn pid(&self) -> u32 {
+        self.child.id()
     }
 
     pub fn log_text(&self) -> String {
@@ -221,6 +275,16 @@ impl Drop for Relay {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// The address in the relay's `flare-relay listening on http://<addr>` line.
+fn announced_base(log: &str) -> Option<String> {
+    log.lines()
+        .find_map(|l| l.split_once("flare-relay listening on "))
+        .map(|(_, url)| url.trim().to_owned())
+        .filter(|url| {
+            url.starts_with("http://") && url.rsplit(':').next().is_some_and(|p| p != "0")
+        })
 }
 
 /// `key = value` lines; JSON strings and string arrays are valid TOML.

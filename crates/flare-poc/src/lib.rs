@@ -397,6 +397,41 @@ impl PrivatePoc {
     }
 }
 
+impl PrivatePoc {
+    /// The process id of `participant`'s NVFlare process (`server`, `site-1`, …), from the
+    /// `pid.fl` its startup daemon writes, while that process runs.
+    pub fn pid_of(&self, participant: &str) -> Option<u32> {
+        let file = self.poc.prod_dir.join(participant).join("pid.fl");
+        let pid: u32 = std::fs::read_to_string(file).ok()?.trim().parse().ok()?;
+        Path::new(&format!("/proc/{pid}")).exists().then_some(pid)
+    }
+
+    /// Kills `participant`'s NVFlare process with SIGKILL (no shutdown of any kind) and returns
+    /// its pid. Its startup daemon (`sub_start.sh`) starts a new one within seconds, as it would
+    /// in a deployment; [`PrivatePoc::wait_restarted`] waits for that.
+    pub fn kill(&self, participant: &str) -> u32 {
+        let pid = self
+            .pid_of(participant)
+            .unwrap_or_else(|| panic!("flare-poc: no running {participant} process"));
+        run(
+            Command::new("kill").args(["-KILL", &pid.to_string()]),
+            "kill -KILL",
+        );
+        pid
+    }
+
+    /// Waits until `participant` runs again in a process other than `old`; returns its pid.
+    pub fn wait_restarted(&self, participant: &str, old: u32) -> u32 {
+        let mut new = None;
+        let restarted = wait_until(PORT_FREE_DEADLINE, Duration::from_millis(250), || {
+            new = self.pid_of(participant).filter(|&pid| pid != old);
+            new.is_some()
+        });
+        assert!(restarted, "flare-poc: {participant} was not restarted");
+        new.unwrap_or_default()
+    }
+}
+
 impl Drop for PrivatePoc {
     fn drop(&mut self) {
         let _ = Command::new(nvflare_bin())
