@@ -13,6 +13,7 @@ use flare_model::{
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value, json};
 
+use crate::args;
 use crate::hci::{HciReply, check_reply, check_study_payload, join_args};
 use crate::session::Session;
 
@@ -36,15 +37,6 @@ fn invalid(message: impl Into<String>) -> FlareError {
 
 fn parse<T: DeserializeOwned>(v: Value, what: &str) -> Result<T, FlareError> {
     serde_json::from_value(v).map_err(|e| internal(format!("unexpected {what} from server: {e}")))
-}
-
-fn require_job_id(job_id: &str) -> Result<(), FlareError> {
-    if job_id.is_empty() {
-        return Err(FlareError::JobNotFound {
-            message: "job_id is required but not specified".to_owned(),
-        });
-    }
-    Ok(())
 }
 
 /// `[cmd, target_type, targets…]` (targets only for the client target type).
@@ -75,7 +67,7 @@ pub(crate) fn list_jobs_command(f: &ListJobsFilter) -> String {
         parts.push(id.to_owned());
     }
     if let Some(token) = f.submit_token.as_deref().filter(|s| !s.is_empty()) {
-        parts.extend(["--submit-token".to_owned(), token.to_owned()]);
+        args::push_option(&mut parts, "--submit-token", token);
     }
     join_args(&parts)
 }
@@ -99,7 +91,7 @@ impl Session {
     }
 
     async fn job_meta(&self, job_id: &str) -> Result<JobMeta, FlareError> {
-        require_job_id(job_id)?;
+        args::job_id(job_id)?;
         let r = self
             .checked(&["get_job_meta".into(), job_id.into()], true)
             .await?;
@@ -228,53 +220,6 @@ pub(crate) fn filter_log(text: &str, tail: Option<u32>, grep: Option<&str>) -> S
     lines.concat()
 }
 
-/// `SyntaxError` of the shell-command argument checks, as an `InvalidArgument`.
-fn shell_arg_error(message: impl Into<String>) -> FlareError {
-    invalid(message)
-}
-
-fn check_shell_target(target: &str) -> Result<(), FlareError> {
-    if target.is_empty() {
-        return Err(shell_arg_error("target is required but not specified."));
-    }
-    if !target
-        .chars()
-        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
-    {
-        return Err(shell_arg_error(
-            "target must be a string of only valid characters and no spaces.",
-        ));
-    }
-    Ok(())
-}
-
-fn check_shell_path(path: &str, is_file: bool) -> Result<(), FlareError> {
-    if !path
-        .chars()
-        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '.' | '_' | '/'))
-    {
-        return Err(shell_arg_error(format!(
-            "unsupported characters in path {path}"
-        )));
-    }
-    if path.starts_with('/') {
-        return Err(shell_arg_error("absolute path is not allowed"));
-    }
-    if path.split('/').any(|p| p == "..") {
-        return Err(shell_arg_error(".. in path name is not allowed"));
-    }
-    if is_file {
-        let ext = path.rsplit_once('.').map(|(_, e)| e).unwrap_or_default();
-        if !matches!(ext, "txt" | "log" | "json" | "csv" | "sh" | "config" | "py") {
-            return Err(shell_arg_error(format!(
-                "this command cannot be applied to file {path}. Only files with the following \
-                 extensions are permitted: .txt, .log, .json, .csv, .sh, .config, .py"
-            )));
-        }
-    }
-    Ok(())
-}
-
 /// `_shell_command_on_target`: `<cmd> <target> [options] [pattern] [path]`.
 fn shell_parts(
     cmd: &str,
@@ -284,32 +229,29 @@ fn shell_parts(
     path: Option<&str>,
     is_file: bool,
 ) -> Result<Vec<String>, FlareError> {
-    check_shell_target(target)?;
+    args::shell_target(target)?;
     let mut parts = vec![cmd.to_owned(), target.to_owned()];
     if let Some(o) = options.filter(|o| !o.is_empty()) {
-        if !o
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == ' ')
-        {
-            return Err(shell_arg_error(
-                "options must be a string of only valid characters.",
-            ));
-        }
+        args::shell_options(o)?;
         parts.push(o.to_owned());
     }
     if cmd == "grep" {
         match pattern.filter(|p| !p.is_empty()) {
             Some(p) => parts.push(p.to_owned()),
-            None => return Err(shell_arg_error("pattern is required but not specified.")),
+            None => return Err(invalid("pattern is required but not specified")),
         }
     }
     match path.filter(|p| !p.is_empty()) {
         Some(p) => {
-            check_shell_path(p, is_file)?;
+            if is_file {
+                args::shell_file(p)?;
+            } else {
+                args::shell_path(p)?;
+            }
             parts.push(p.to_owned());
         }
         None if is_file => {
-            return Err(shell_arg_error("file is required but not specified."));
+            return Err(invalid("file is required but not specified"));
         }
         None => {}
     }
@@ -337,15 +279,8 @@ fn study_site_args(parts: &mut Vec<String>, sites: &SiteSelection) -> Result<(),
             if items.iter().any(String::is_empty) {
                 return Err(invalid("invalid site value: "));
             }
-            parts.extend(["--sites".to_owned(), items.join(",")]);
+            args::push_option(parts, "--sites", &items.join(","));
         }
-    }
-    Ok(())
-}
-
-fn require_study(study: &str) -> Result<(), FlareError> {
-    if study.is_empty() {
-        return Err(invalid("study is required but not specified."));
     }
     Ok(())
 }
@@ -375,6 +310,7 @@ fn job_log_config(config: &Value) -> String {
 }
 
 pub(crate) async fn execute(s: &Session, command: &Command) -> Result<Reply, FlareError> {
+    args::check(command)?;
     match command {
         Command::Read(c) => read(s, c).await,
         Command::Mutate(c) => mutate(s, c).await,
@@ -440,7 +376,7 @@ async fn read(s: &Session, c: &ReadCommand) -> Result<Reply, FlareError> {
             Ok(Reply::JobStatus(s.job_meta(job_id).await?.status))
         }
         ReadCommand::ListJobComponents { job_id } => {
-            require_job_id(job_id)?;
+            args::job_id(job_id)?;
             let r = s
                 .checked(&["list_job".into(), job_id.clone()], true)
                 .await?;
@@ -454,11 +390,12 @@ async fn read(s: &Session, c: &ReadCommand) -> Result<Reply, FlareError> {
             grep_pattern,
             log_file_name,
         } => {
-            require_job_id(job_id)?;
+            args::job_id(job_id)?;
             if target.is_empty() {
                 return Err(invalid("target must be a non-empty string"));
             }
-            let mut parts = vec!["get_job_log".to_owned(), job_id.clone(), target.clone()];
+            let mut parts = vec!["get_job_log".to_owned(), job_id.clone()];
+            args::push_positional(&mut parts, target);
             if let Some(f) = log_file_name
                 .as_deref()
                 .filter(|f| !f.is_empty() && *f != "log.txt")
@@ -490,9 +427,7 @@ async fn read(s: &Session, c: &ReadCommand) -> Result<Reply, FlareError> {
             target_type,
             targets,
         } => {
-            if job_id.is_empty() {
-                return Err(invalid("job_id is required but not specified"));
-            }
+            args::job_id(job_id)?;
             let cmd = if matches!(c, ReadCommand::ShowStats { .. }) {
                 "show_stats"
             } else {
@@ -571,9 +506,7 @@ async fn read(s: &Session, c: &ReadCommand) -> Result<Reply, FlareError> {
             Ok(Reply::Studies(parse(p, "study list")?))
         }
         ReadCommand::ShowStudy { study } => {
-            if study.is_empty() {
-                return Err(invalid("study is required but not specified"));
-            }
+            args::study_name(study)?;
             let p = s
                 .study_payload(vec!["show_study".into(), study.clone()])
                 .await?;
@@ -663,7 +596,7 @@ async fn read(s: &Session, c: &ReadCommand) -> Result<Reply, FlareError> {
 async fn mutate(s: &Session, c: &MutateCommand) -> Result<Reply, FlareError> {
     match c {
         MutateCommand::CloneJob { job_id } => {
-            require_job_id(job_id)?;
+            args::job_id(job_id)?;
             let r = s
                 .checked(&["clone_job".into(), job_id.clone()], true)
                 .await?;
@@ -678,7 +611,7 @@ async fn mutate(s: &Session, c: &MutateCommand) -> Result<Reply, FlareError> {
             }
         }
         MutateCommand::AbortJob { job_id } => {
-            require_job_id(job_id)?;
+            args::job_id(job_id)?;
             // `abort_job` is retried on connection failure, 3 attempts in all, backing off
             // 0.5 s and 1 s (`_CONNECTION_RETRY_COMMANDS`). Python's "connection failure" is the
             // server not answering in time, which this client reports as `NoReply`.
@@ -713,7 +646,7 @@ async fn mutate(s: &Session, c: &MutateCommand) -> Result<Reply, FlareError> {
             Ok(Reply::Text(info))
         }
         MutateCommand::DeleteJob { job_id } => {
-            require_job_id(job_id)?;
+            args::job_id(job_id)?;
             let r = s
                 .checked(&["delete_job".into(), job_id.clone()], true)
                 .await?;
@@ -730,9 +663,7 @@ async fn mutate(s: &Session, c: &MutateCommand) -> Result<Reply, FlareError> {
             })
         }
         MutateCommand::ResetErrors { job_id } => {
-            if job_id.is_empty() {
-                return Err(invalid("job_id is required but not specified"));
-            }
+            args::job_id(job_id)?;
             s.checked(
                 &["reset_errors".into(), job_id.clone(), "all".into()],
                 false,
@@ -745,6 +676,10 @@ async fn mutate(s: &Session, c: &MutateCommand) -> Result<Reply, FlareError> {
             topic,
             cmd_data,
         } => {
+            args::job_id(job_id)?;
+            if topic.is_empty() {
+                return Err(invalid("topic is required but not specified"));
+            }
             let mut meta = Map::new();
             if !cmd_data.is_null() {
                 meta.insert("cmd_props".to_owned(), cmd_data.clone());
@@ -789,7 +724,7 @@ async fn mutate(s: &Session, c: &MutateCommand) -> Result<Reply, FlareError> {
             config,
             target,
         } => {
-            require_job_id(job_id)?;
+            args::job_id(job_id)?;
             let mut parts = vec!["configure_job_log".to_owned(), job_id.clone()];
             if target == "all" || target == "server" {
                 parts.push(target.clone());
@@ -815,14 +750,14 @@ async fn mutate(s: &Session, c: &MutateCommand) -> Result<Reply, FlareError> {
             Ok(Reply::Done)
         }
         MutateCommand::RegisterStudy { study, sites } => {
-            require_study(study)?;
+            args::study_name(study)?;
             let mut parts = vec!["register_study".to_owned(), study.clone()];
             study_site_args(&mut parts, sites)?;
             Ok(Reply::Study(parse(s.study_payload(parts).await?, "study")?))
         }
         MutateCommand::AddStudySite { study, sites }
         | MutateCommand::RemoveStudySite { study, sites } => {
-            require_study(study)?;
+            args::study_name(study)?;
             let mut parts = vec![c.name().to_owned(), study.clone()];
             study_site_args(&mut parts, sites)?;
             Ok(Reply::StudySites(parse(
@@ -831,7 +766,7 @@ async fn mutate(s: &Session, c: &MutateCommand) -> Result<Reply, FlareError> {
             )?))
         }
         MutateCommand::RemoveStudy { study } => {
-            require_study(study)?;
+            args::study_name(study)?;
             let p = s
                 .study_payload(vec!["remove_study".into(), study.clone()])
                 .await?;
@@ -846,13 +781,11 @@ async fn mutate(s: &Session, c: &MutateCommand) -> Result<Reply, FlareError> {
         }
         MutateCommand::AddStudyUser { study, user }
         | MutateCommand::RemoveStudyUser { study, user } => {
-            require_study(study)?;
-            if user.is_empty() {
-                return Err(invalid("user is required but not specified."));
-            }
-            let p = s
-                .study_payload(vec![c.name().to_owned(), study.clone(), user.clone()])
-                .await?;
+            args::study_name(study)?;
+            args::admin_name(user)?;
+            let mut parts = vec![c.name().to_owned(), study.clone()];
+            args::push_positional(&mut parts, user);
+            let p = s.study_payload(parts).await?;
             Ok(Reply::StudyUser(parse(p, "study user")?))
         }
         other => Err(unsupported(other.name())),

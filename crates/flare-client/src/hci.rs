@@ -1,27 +1,10 @@
-//! The HCI layer: JSON command documents, `join_args` quoting, and the mapping of reply status
-//! to the FLARE API error family (`flare_api.py::_do_command`, `api.py::_determine_api_status`).
+//! The HCI layer: JSON command documents (arguments joined by [`crate::args::join_args`]), and the
+//! mapping of reply status to the FLARE API error family (`flare_api.py::_do_command`, `api.py::_determine_api_status`).
 
 use flare_model::FlareError;
 use serde_json::{Map, Value, json};
 
-/// Joins command arguments like `nvflare.fuel.hci.cmd_arg_utils.join_args`: an argument with
-/// whitespace, `"` or `\` is double-quoted with backslash escapes.
-pub fn join_args<S: AsRef<str>>(parts: &[S]) -> String {
-    parts
-        .iter()
-        .map(|a| {
-            let a = a.as_ref();
-            if a.chars()
-                .any(|c| c.is_whitespace() || c == '"' || c == '\\')
-            {
-                format!("\"{}\"", a.replace('\\', "\\\\").replace('"', "\\\""))
-            } else {
-                a.to_owned()
-            }
-        })
-        .collect::<Vec<_>>()
-        .join(" ")
-}
+pub use crate::args::join_args;
 
 /// Python's `str(datetime.now())` format (UTC here; the server does not read it).
 pub(crate) fn timestamp() -> String {

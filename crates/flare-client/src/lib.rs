@@ -17,6 +17,7 @@
 //! # let _ = reply; Ok(()) }
 //! ```
 
+mod args;
 mod commands;
 mod conn;
 mod crypto;

@@ -2,6 +2,7 @@
 //! connection actor against an in-process fake server.
 
 mod actor;
+mod args;
 mod auth;
 mod codec;
 mod golden;
