@@ -3,6 +3,7 @@
 //! only that one calls `/api/logout`, `/api/site-history`, `/api/kiosk-tokens`, `/api/upload` and
 //! `/api/download` (the last two on an XMLHttpRequest, for progress and abort).
 
+use flare_job::compose::{ComposePreview, ComposeStart, Composition};
 use flare_model::{
     CreatedKioskToken, ErrorBody, KioskLoginRequest, KioskToken, LoginRequest, NewKioskToken,
     SessionInfo, SiteHistory, Uploaded,
@@ -211,6 +212,79 @@ impl AuthorizedApi {
         response
             .dyn_into::<Blob>()
             .map_err(|_| "the download is not a file".to_owned())
+    }
+}
+
+/// The composer's endpoints (`/api/job-catalog`, `/api/compose/*`).
+impl AuthorizedApi {
+    /// `GET /api/job-catalog`: the component catalog's JSON text, fetched once per page.
+    pub async fn job_catalog(&self) -> Result<String, ApiError> {
+        let resp = send(Request::get("/api/job-catalog").build()).await?;
+        if resp.status() != 200 {
+            return json_reply::<serde_json::Value>(resp)
+                .await
+                .map(|_| String::new());
+        }
+        resp.text()
+            .await
+            .map_err(|e| ApiError::Failed(format!("cannot read the catalog ({e})")))
+    }
+
+    /// `GET /api/compose/starts`: empty, patterns, library jobs.
+    pub async fn compose_starts(&self) -> Result<Vec<ComposeStart>, ApiError> {
+        json_reply(send(Request::get("/api/compose/starts").build()).await?).await
+    }
+
+    /// `GET /api/compose/import?upload=`: an uploaded job folder as a composition.
+    pub async fn compose_import(&self, upload_id: &str) -> Result<Composition, ApiError> {
+        let url = format!(
+            "/api/compose/import?upload={}",
+            crate::connection::encode_component(upload_id)
+        );
+        compose_reply(send(Request::get(&url).build()).await?).await
+    }
+
+    /// `POST /api/compose/preview`: the files NVFlare will receive.
+    pub async fn compose_preview(&self, c: &Composition) -> Result<ComposePreview, ApiError> {
+        compose_reply(send(Request::post("/api/compose/preview").json(c)).await?).await
+    }
+
+    /// `POST /api/compose`: the job stored as an upload, to submit by its id.
+    pub async fn compose_upload(&self, c: &Composition) -> Result<Uploaded, ApiError> {
+        compose_reply(send(Request::post("/api/compose").json(c)).await?).await
+    }
+
+    /// `POST /api/compose/zip`: the job folder as a zip file.
+    pub async fn compose_zip(&self, c: &Composition) -> Result<Blob, ApiError> {
+        let resp = send(Request::post("/api/compose/zip").json(c)).await?;
+        if resp.status() != 200 {
+            return compose_reply::<serde_json::Value>(resp)
+                .await
+                .and_then(|_| Err(ApiError::Failed("the relay sent no zip".to_owned())));
+        }
+        let bytes = resp
+            .binary()
+            .await
+            .map_err(|e| ApiError::Failed(format!("cannot read the zip ({e})")))?;
+        let parts = js_sys::Array::of1(&js_sys::Uint8Array::from(bytes.as_slice()));
+        Blob::new_with_u8_array_sequence(&parts)
+            .map_err(|_| ApiError::Failed("cannot hold the zip in the browser".to_owned()))
+    }
+}
+
+/// A composer reply: the relay's own message for a refused composition (400, flare-job's words)
+/// or one too big (413), else as [`json_reply`].
+async fn compose_reply<T: serde::de::DeserializeOwned>(resp: Response) -> Result<T, ApiError> {
+    match resp.status() {
+        400 | 403 => Err(ApiError::Failed(
+            error_text(&resp, || resp.status_text()).await,
+        )),
+        413 => Err(ApiError::Failed(
+            "the job with its files is bigger than the relay accepts: remove large files or ask \
+             the relay's admin to raise max_upload_bytes"
+                .to_owned(),
+        )),
+        _ => json_reply(resp).await,
     }
 }
 

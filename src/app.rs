@@ -7,6 +7,7 @@ use leptos_router::{MatchNestedRoutes, PossibleRouteMatch, path};
 use crate::api::Auth;
 use crate::components::shell::{Shell, WallShell, check_session};
 use crate::components::study_scope::StudyScope;
+use crate::routes::compose::ComposePage;
 use crate::routes::job_detail::JobDetailPage;
 use crate::routes::job_logs::JobLogsPage;
 use crate::routes::jobs::JobsPage;
@@ -69,6 +70,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("") view=OverviewPage />
                     <JobRoutes path=path!("jobs") />
                     <Route path=path!("submit") view=SubmitPage />
+                    <Route path=path!("compose") view=ComposePage />
                     <Route path=path!("studies") view=StudiesPage />
                     <Route path=path!("studies/new") view=NewStudyPage />
                     <Route path=path!("studies/:study") view=StudyDetailPage />

@@ -6,6 +6,7 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen_test::wasm_bindgen_test_configure;
 use web_sys::{Element, HtmlElement, HtmlInputElement, HtmlSelectElement};
 
+mod compose;
 mod job_detail;
 mod job_logs;
 mod jobs;

@@ -3,6 +3,12 @@
 pub mod abort_dialog;
 pub mod app_header;
 pub mod card;
+pub mod compose_add;
+pub mod compose_editor;
+pub mod compose_files;
+pub mod compose_preview;
+pub mod compose_start;
+pub mod compose_step;
 pub mod confirm_dialog;
 pub mod connection_indicator;
 pub mod copy_buttons;

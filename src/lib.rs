@@ -8,9 +8,11 @@ pub mod browser;
 #[cfg(all(test, target_arch = "wasm32"))]
 mod browser_tests;
 pub mod components;
+pub mod compose;
 pub mod connection;
 pub mod copy_as;
 pub mod errors;
+pub mod highlight;
 pub mod identity;
 pub mod job_ops;
 pub mod job_query;

@@ -1,10 +1,11 @@
 //! The pages, one route per file: `/login`, `/`, `/jobs`, `/jobs/:id`, `/jobs/:id/logs`,
-//! `/submit`, `/studies`, `/studies/new`, `/studies/:study`, `/studies/:study/jobs[/:id[/logs]]`,
+//! `/submit`, `/compose`, `/studies`, `/studies/new`, `/studies/:study`, `/studies/:study/jobs[/:id[/logs]]`,
 //! `/kiosk-tokens`, `/wall`, `/kiosk`.
 
 use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
 
+pub mod compose;
 pub mod job_detail;
 pub mod job_logs;
 pub mod jobs;

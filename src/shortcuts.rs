@@ -2,10 +2,11 @@
 //! focuses the page's filter, `?` lists them. Pure: what a key means after the previous one.
 
 /// Where `g` + key goes, with the key and the page's name (also the help dialog's rows).
-pub const GO_TO: [(&str, &str, &str); 6] = [
+pub const GO_TO: [(&str, &str, &str); 7] = [
     ("o", "/", "Overview"),
     ("j", "/jobs", "Jobs"),
     ("u", "/submit", "Submit (upload) a job"),
+    ("c", "/compose", "Compose a job"),
     ("s", "/studies", "Studies"),
     ("k", "/kiosk-tokens", "Screens (kiosk links)"),
     ("w", "/wall", "Wall screen"),

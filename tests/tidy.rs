@@ -185,22 +185,6 @@ fn direct_deps(graph: &HashMap<String, (String, Vec<String>)>, name: &str) -> BT
         .collect()
 }
 
-/// Names of every crate `name` links, directly or not (normal dependencies only).
-fn closure(graph: &HashMap<String, (String, Vec<String>)>, name: &str) -> BTreeSet<String> {
-    let mut seen = BTreeSet::new();
-    let mut todo = vec![package_id(graph, name)];
-    let mut names = BTreeSet::new();
-    while let Some(id) = todo.pop() {
-        if seen.insert(id.clone()) {
-            let (n, deps) = &graph[&id];
-            names.insert(n.clone());
-            todo.extend(deps.iter().cloned());
-        }
-    }
-    names.remove(name);
-    names
-}
-
 #[test]
 fn the_model_depends_on_serde_and_serde_json_only() {
     for platform in [None, Some("wasm32-unknown-unknown")] {
@@ -214,10 +198,42 @@ fn the_model_depends_on_serde_and_serde_json_only() {
     }
 }
 
+/// Names of every crate a build of `package` for `target` links (normal dependencies), with the
+/// features that build resolves. `cargo metadata` unifies features across the whole workspace, so
+/// a member's dev-dependency feature (flare-job's own tests build it with `cli`, which links
+/// flare-client) would look linked to every user of that crate; `cargo tree -p` resolves as
+/// `cargo build -p` does.
+fn linked_by_build(package: &str, target: &str) -> BTreeSet<String> {
+    let out = Command::new(env!("CARGO"))
+        .args([
+            "tree",
+            "--offline",
+            "--locked",
+            "-p",
+            package,
+            "--target",
+            target,
+        ])
+        .args(["-e", "normal", "--prefix", "none", "-f", "{p}"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("run cargo tree");
+    assert!(
+        out.status.success(),
+        "cargo tree failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| l.split_whitespace().next())
+        .filter(|name| *name != package)
+        .map(str::to_owned)
+        .collect()
+}
+
 #[test]
 fn the_console_links_no_crate_that_can_hold_a_key() {
-    let graph = normal_graph(&metadata(Some("wasm32-unknown-unknown")));
-    let linked = closure(&graph, "flare-console");
+    let linked = linked_by_build("flare-console", "wasm32-unknown-unknown");
     assert!(
         linked.contains("flare-model") && linked.contains("leptos"),
         "the walk is broken: {linked:?}"

@@ -45,6 +45,7 @@ pub fn AppHeader() -> impl IntoView {
                 </A>
                 <A href="/jobs">"Jobs"</A>
                 <A href="/submit">"Submit"</A>
+                {(!viewer).then(|| view! { <A href="/compose">"Compose"</A> })}
                 <A href="/studies">"Studies"</A>
                 {(!viewer).then(|| view! { <A href="/kiosk-tokens">"Screens"</A> })}
                 <A href="/wall">"Wall"</A>

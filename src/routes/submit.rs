@@ -43,13 +43,17 @@ pub fn too_big(size: f64, limit: u64) -> Option<String> {
     })
 }
 
-fn load_pending() -> Option<Pending> {
+pub(crate) fn load_pending() -> Option<Pending> {
     browser::session_get(STORAGE_KEY).and_then(|s| serde_json::from_str(&s).ok())
 }
 
 /// Runs a submission from `step` until NVFlare has the job or says no. The pending state is
 /// forgotten on a final answer and kept when the link stays down (a reload resumes it).
-async fn drive(conn: Connection, pending: &Pending, mut step: Step) -> Result<String, FlareError> {
+pub(crate) async fn drive(
+    conn: Connection,
+    pending: &Pending,
+    mut step: Step,
+) -> Result<String, FlareError> {
     for round in 0..MAX_ROUNDS * 2 {
         step = match step {
             Step::LookUp => {
