@@ -35,6 +35,18 @@ pub(crate) enum Security {
     Clear,
 }
 
+/// The identity the server's TLS certificate must carry.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum ServerCertName {
+    /// A certificate of the project's own root: the subject CN is the server's provisioned name
+    /// (`admin.server_identity`, what provisioning writes as the server cert's CN), whatever
+    /// address the kit dials (POC: `localhost`, CN `server`).
+    Participant(String),
+    /// A certificate of `customRootCA.pem` (one-way `tls`, e.g. a public certificate on a proxy):
+    /// not provisioned by NVFlare, so it must be valid for the dialed host (its subjectAltName).
+    Host(String),
+}
+
 /// A loaded admin startup kit. The private key stays inside: `Debug` never prints it.
 pub struct AdminKit {
     pub(crate) dir: PathBuf,
@@ -51,6 +63,8 @@ pub struct AdminKit {
     pub(crate) tls_key: PrivateKeyDer<'static>,
     pub(crate) signing_key: RsaPrivateKey,
     pub(crate) root: CertificateDer<'static>,
+    /// Whether `root` is `customRootCA.pem` rather than the project root.
+    pub(crate) custom_root: bool,
     /// `admin.upload_dir`, resolved against the kit folder (Python: `transfer`).
     pub(crate) upload_dir: PathBuf,
 }
@@ -156,10 +170,12 @@ impl AdminKit {
         let cert_path = startup.join(str_field(admin, "client_cert", Some("client.crt"))?);
         let key_path = startup.join(str_field(admin, "client_key", Some("client.key"))?);
         let mut ca_path = startup.join(str_field(admin, "ca_cert", Some("rootCA.pem"))?);
+        let mut custom_root = false;
         if security == Security::Tls {
             let custom = startup.join("customRootCA.pem");
             if custom.exists() {
                 ca_path = custom;
+                custom_root = true;
             }
         }
 
@@ -204,6 +220,7 @@ impl AdminKit {
             tls_key,
             signing_key,
             root,
+            custom_root,
             upload_dir,
         })
     }
@@ -217,6 +234,16 @@ impl AdminKit {
     /// `get_available_apps_to_upload` looks and where bare job names are resolved.
     pub fn upload_dir(&self) -> &Path {
         &self.upload_dir
+    }
+
+    /// The identity the server's TLS certificate must carry: the provisioned server name for the
+    /// project root, the dialed host for a custom root.
+    pub(crate) fn server_cert_name(&self) -> ServerCertName {
+        if self.custom_root {
+            ServerCertName::Host(self.host.clone())
+        } else {
+            ServerCertName::Participant(self.server_identity.clone())
+        }
     }
 
     /// `"host:port"` of the server's admin listener.

@@ -7,6 +7,7 @@ mod auth;
 mod codec;
 mod golden;
 mod jobzip;
+mod tls;
 
 use std::path::PathBuf;
 
