@@ -82,7 +82,10 @@ pub fn check_hash_strength(phc: &str) -> Result<(), String> {
     let params = argon2::Params::try_from(&hash)
         .map_err(|e| format!("has unreadable argon2 parameters: {e}"))?;
     let (m, t, p) = (params.m_cost(), params.t_cost(), params.p_cost());
-    let strong = p >= 1 && OWASP_ARGON2ID.iter().any(|&(min_m, min_t)| m >= min_m && t >= min_t);
+    let strong = p >= 1
+        && OWASP_ARGON2ID
+            .iter()
+            .any(|&(min_m, min_t)| m >= min_m && t >= min_t);
     if strong {
         return Ok(());
     }
@@ -121,8 +124,11 @@ impl Users {
             let index = match params_in_use.iter().position(|p| *p == params) {
                 Some(index) => index,
                 None => {
-                    let hasher =
-                        Argon2::new(argon2::Algorithm::Argon2id, argon2::Version::V0x13, params.clone());
+                    let hasher = Argon2::new(
+                        argon2::Algorithm::Argon2id,
+                        argon2::Version::V0x13,
+                        params.clone(),
+                    );
                     let dummy = hash_with(&hasher, b"not a password of anyone")
                         .unwrap_or_else(|_| user.password_hash.clone());
                     params_in_use.push(params);
@@ -187,6 +193,27 @@ fn hash_with(hasher: &Argon2<'_>, password: &[u8]) -> Result<String, argon2::pas
     Ok(hasher.hash_password(password, &salt)?.to_string())
 }
 
+/// When a login was last used: any authenticated request, or a command or subscription from one
+/// of its sockets. Shared with those sockets ([`crate::session::TabSession::with_activity`]).
+#[derive(Clone, Debug)]
+pub struct Activity(Arc<Mutex<Instant>>);
+
+impl Activity {
+    fn new() -> Self {
+        Activity(Arc::new(Mutex::new(Instant::now())))
+    }
+
+    /// Records a use now.
+    pub fn touch(&self) {
+        *lock(&self.0) = Instant::now();
+    }
+
+    /// How long since the last use.
+    pub fn idle_for(&self) -> Duration {
+        Instant::now().saturating_duration_since(*lock(&self.0))
+    }
+}
+
 /// One console login.
 pub struct LoginSession {
     /// A random id for this login, not the cookie token: what uploads and downloads belong to.
@@ -197,10 +224,23 @@ pub struct LoginSession {
     pub kiosk: Option<KioskToken>,
     /// Set before `ended` when the kiosk token was revoked (the sockets close with 4003).
     pub revoked: Arc<AtomicBool>,
+    /// The last use; the login ends after `idle` without one.
+    activity: Activity,
+    idle: Duration,
     ended: watch::Sender<bool>,
 }
 
 impl LoginSession {
+    /// The login's last use, for its sockets to renew.
+    pub fn activity(&self) -> Activity {
+        self.activity.clone()
+    }
+
+    /// True once the login is past its lifetime or has been idle too long.
+    fn is_over(&self) -> bool {
+        self.expires_at <= Instant::now() || self.activity.idle_for() >= self.idle
+    }
+
     /// Resolves to true once the session is logged out.
     pub fn ended(&self) -> watch::Receiver<bool> {
         self.ended.subscribe()
@@ -224,18 +264,40 @@ impl LoginSession {
     }
 }
 
-/// The server-side session store.
+/// The server-side session store. A login ends at logout, after its lifetime (`ttl`), or after
+/// `idle` without a use; [`Sessions::reap`] ends the idle ones that nobody asks about, so their
+/// sockets close.
 pub struct Sessions {
     ttl: Duration,
+    idle: Duration,
     by_token: Mutex<HashMap<String, Arc<LoginSession>>>,
 }
 
 impl Sessions {
-    pub fn new(ttl: Duration) -> Self {
+    pub fn new(ttl: Duration, idle: Duration) -> Self {
         Sessions {
             ttl,
+            idle,
             by_token: Mutex::new(HashMap::new()),
         }
+    }
+
+    /// How often [`Sessions::reap`] should run: a tenth of the idle limit, 1 s to 30 s.
+    pub fn reap_every(&self) -> Duration {
+        (self.idle / 10).clamp(Duration::from_secs(1), Duration::from_secs(30))
+    }
+
+    /// Ends every login past its lifetime or idle limit (their sockets close with 4001).
+    pub fn reap(&self) {
+        let mut map = self.lock();
+        map.retain(|_, session| {
+            let over = session.is_over();
+            if over {
+                tracing::info!(target: "audit", user = %session.user.name, "session ended (idle or expired)");
+                session.ended.send_replace(true);
+            }
+            !over
+        });
     }
 
     /// Starts a session for `user`; returns its token (256 random bits, hex).
@@ -274,24 +336,25 @@ impl Sessions {
             expires_at: Instant::now() + lifetime,
             kiosk,
             revoked: Arc::new(AtomicBool::new(false)),
+            activity: Activity::new(),
+            idle: self.idle,
             ended,
         });
-        let mut map = self.lock();
-        let now = Instant::now();
-        map.retain(|_, s| s.expires_at > now);
-        map.insert(token.clone(), session.clone());
+        self.reap();
+        self.lock().insert(token.clone(), session.clone());
         Ok((token, session))
     }
 
-    /// The live session of a token.
+    /// The live session of a token; asking is a use of it (it renews the idle limit).
     pub fn get(&self, token: &str) -> Option<Arc<LoginSession>> {
         let mut map = self.lock();
         let session = map.get(token)?.clone();
-        if session.expires_at <= Instant::now() {
+        if session.is_over() {
             map.remove(token);
-            let _ = session.ended.send(true);
+            session.ended.send_replace(true);
             return None;
         }
+        session.activity.touch();
         Some(session)
     }
 
@@ -303,7 +366,7 @@ impl Sessions {
     /// Ends a session; its sockets close.
     pub fn remove(&self, token: &str) {
         if let Some(session) = self.lock().remove(token) {
-            let _ = session.ended.send(true);
+            session.ended.send_replace(true);
         }
     }
 
@@ -315,7 +378,7 @@ impl Sessions {
             let of_token = session.kiosk.as_ref().is_some_and(|k| k.id == token_id);
             if of_token {
                 session.revoked.store(true, Ordering::SeqCst);
-                let _ = session.ended.send(true);
+                session.ended.send_replace(true);
                 ended += 1;
             }
             !of_token
@@ -476,7 +539,11 @@ mod tests {
         };
         let mut dummies: Vec<_> = users.dummies.iter().map(|d| m_of(d)).collect();
         dummies.sort();
-        assert_eq!(dummies, [Some(256), Some(512)], "one dummy per parameter set");
+        assert_eq!(
+            dummies,
+            [Some(256), Some(512)],
+            "one dummy per parameter set"
+        );
         // Unknown names spread over both parameter sets, each name always on the same one.
         let costs: BTreeSet<_> = (0..64)
             .map(|i| format!("nobody-{i}"))
@@ -516,7 +583,7 @@ mod tests {
 
     #[tokio::test]
     async fn sessions_expire_and_end_on_logout() {
-        let sessions = Sessions::new(Duration::from_secs(3600));
+        let sessions = Sessions::new(Duration::from_secs(3600), Duration::from_secs(3600));
         let u = Arc::new(user("ann", "x"));
         let (token, session) = sessions.create(u.clone()).expect("token");
         assert_eq!(token.len(), 64);
@@ -526,9 +593,34 @@ mod tests {
         assert!(*ended.borrow());
         assert!(sessions.get(&token).is_none());
 
-        let short = Sessions::new(Duration::ZERO);
+        let short = Sessions::new(Duration::ZERO, Duration::from_secs(3600));
         let (token, _) = short.create(u).expect("token");
         assert!(short.get(&token).is_none());
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn an_idle_session_ends_and_each_use_renews_it() {
+        let idle = Duration::from_secs(10);
+        let sessions = Sessions::new(Duration::from_secs(3600), idle);
+        let (token, session) = sessions.create(Arc::new(user("ann", "x"))).expect("token");
+        let ended = session.ended();
+        // A request (get) and a socket frame (activity) each renew the idle limit.
+        tokio::time::advance(Duration::from_secs(6)).await;
+        assert!(sessions.get(&token).is_some(), "a request 6 s in");
+        tokio::time::advance(Duration::from_secs(6)).await;
+        session.activity().touch();
+        tokio::time::advance(Duration::from_secs(6)).await;
+        sessions.reap();
+        assert!(!*ended.borrow(), "18 s old, 6 s idle");
+        tokio::time::advance(Duration::from_secs(4)).await;
+        sessions.reap();
+        assert!(*ended.borrow(), "10 s idle: ended like a logout");
+        assert!(sessions.get(&token).is_none());
+        // Asking for an idle session ends it too, reaped or not.
+        let (token, session) = sessions.create(Arc::new(user("bob", "x"))).expect("token");
+        tokio::time::advance(idle).await;
+        assert!(sessions.get(&token).is_none());
+        assert!(*session.ended().borrow());
     }
 
     #[test]

@@ -22,6 +22,7 @@ use flare_model::{
 use tokio::sync::watch;
 
 use crate::audit::{Audit, AuditRecord};
+use crate::auth::Activity;
 use crate::clock::now_ms;
 use crate::hub::{Hub, Start, Subscription};
 use crate::transfers::Transfers;
@@ -78,6 +79,8 @@ pub struct OperatorSession {
     audit: Arc<Audit>,
     files: TabFiles,
     permissions: Permissions,
+    /// The login's last use, renewed by the tab's commands and subscriptions.
+    activity: Option<Activity>,
 }
 
 /// A tab of a viewer (a kiosk screen too): may only read, and only what its [`Permissions`]
@@ -88,6 +91,8 @@ pub struct ViewerSession {
     audit: Arc<Audit>,
     files: TabFiles,
     permissions: Permissions,
+    /// The login's last use, renewed by the tab's commands and subscriptions.
+    activity: Option<Activity>,
 }
 
 /// What a tab's socket may ask its hub besides commands: topics to watch and the link state. It
@@ -95,11 +100,15 @@ pub struct ViewerSession {
 #[derive(Clone)]
 pub struct Subscriptions {
     hub: Arc<Hub>,
+    activity: Option<Activity>,
 }
 
 impl Subscriptions {
-    /// Subscribes to a topic (see [`Hub::subscribe`]).
+    /// Subscribes to a topic (see [`Hub::subscribe`]); a use of the login.
     pub async fn subscribe(&self, topic: Topic) -> (Subscription, Start) {
+        if let Some(activity) = &self.activity {
+            activity.touch();
+        }
         self.hub.subscribe(topic).await
     }
 
@@ -184,7 +193,15 @@ impl OperatorSession {
         let result = match command {
             Command::Read(read_command) => {
                 let (actor, audit) = (&self.actor, &*self.audit);
-                read(&self.hub, &self.files, &self.permissions, actor, audit, read_command).await
+                read(
+                    &self.hub,
+                    &self.files,
+                    &self.permissions,
+                    actor,
+                    audit,
+                    read_command,
+                )
+                .await
             }
             Command::Mutate(MutateCommand::SubmitJob {
                 upload_id,
@@ -224,7 +241,15 @@ impl ViewerSession {
     /// Runs a read-only command its permissions allow.
     pub async fn read(&self, command: ReadCommand) -> Result<Reply, FlareError> {
         let (actor, audit) = (&self.actor, &*self.audit);
-        read(&self.hub, &self.files, &self.permissions, actor, audit, &command).await
+        read(
+            &self.hub,
+            &self.files,
+            &self.permissions,
+            actor,
+            audit,
+            &command,
+        )
+        .await
     }
 
     /// Refuses a mutating command and audits the refusal; it never reaches the hub.
@@ -254,6 +279,7 @@ impl TabSession {
                 audit,
                 files,
                 permissions,
+                activity: None,
             }),
             SessionKind::Viewer | SessionKind::Kiosk => TabSession::Viewer(ViewerSession {
                 hub,
@@ -261,8 +287,18 @@ impl TabSession {
                 audit,
                 files,
                 permissions,
+                activity: None,
             }),
         }
+    }
+
+    /// The same tab, renewing `activity` (its login's) with every command and subscription.
+    pub fn with_activity(mut self, activity: Activity) -> TabSession {
+        match &mut self {
+            TabSession::Operator(operator) => operator.activity = Some(activity),
+            TabSession::Viewer(viewer) => viewer.activity = Some(activity),
+        }
+        self
     }
 
     /// What the tab may read and watch.
@@ -283,16 +319,26 @@ impl TabSession {
 
     /// The tab's topics and link state, without the hub's commands.
     pub fn subscriptions(&self) -> Subscriptions {
-        let hub = match self {
-            TabSession::Operator(operator) => &operator.hub,
-            TabSession::Viewer(viewer) => &viewer.hub,
+        let (hub, activity) = match self {
+            TabSession::Operator(operator) => (&operator.hub, &operator.activity),
+            TabSession::Viewer(viewer) => (&viewer.hub, &viewer.activity),
         };
-        Subscriptions { hub: hub.clone() }
+        Subscriptions {
+            hub: hub.clone(),
+            activity: activity.clone(),
+        }
     }
 
     /// Runs a command a tab sent, if its role allows it. A viewer's mutating command is refused
     /// and audited; it never reaches the hub.
     pub async fn dispatch(&self, command: Command) -> Result<Reply, FlareError> {
+        let activity = match self {
+            TabSession::Operator(operator) => &operator.activity,
+            TabSession::Viewer(viewer) => &viewer.activity,
+        };
+        if let Some(activity) = activity {
+            activity.touch();
+        }
         match (self, command) {
             (TabSession::Operator(operator), command) => operator.execute(&command).await,
             (TabSession::Viewer(viewer), Command::Read(read)) => viewer.read(read).await,

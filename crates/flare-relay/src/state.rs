@@ -105,6 +105,7 @@ impl AppState {
             None => Audit::tracing_only(),
         };
         let session_ttl = Duration::from_secs(config.limits.session_ttl_secs);
+        let session_idle = Duration::from_secs(config.limits.session_idle_secs);
         let transfers = Transfers::new(config);
         transfers.start_sweeper();
         let kiosk = KioskStore::open(
@@ -114,9 +115,9 @@ impl AppState {
         let mut hub_settings = HubSettings::new(config.poll.clone(), config.limits.queue_len);
         hub_settings.idle = Duration::from_secs_f64(config.limits.hub_idle_secs);
         hub_settings.history = config.history.clone();
-        Ok(AppState(Arc::new(Inner {
+        let state = AppState(Arc::new(Inner {
             users: Users::new(users),
-            sessions: Sessions::new(session_ttl),
+            sessions: Sessions::new(session_ttl, session_idle),
             hubs: Hubs::new(connector, hub_settings),
             audit: Arc::new(audit),
             origins: config.origins_for(bound),
@@ -136,6 +137,28 @@ impl AppState {
                 config.limits.max_sockets_per_session,
                 config.limits.max_sockets,
             ),
-        })))
+        }));
+        state.start_session_reaper();
+        Ok(state)
+    }
+
+    /// Ends idle and expired logins every [`Sessions::reap_every`], so their sockets close
+    /// although nobody asks about them; stops when the state is dropped.
+    fn start_session_reaper(&self) {
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            return;
+        };
+        let weak = Arc::downgrade(&self.0);
+        let every = self.sessions.reap_every();
+        runtime.spawn(async move {
+            let mut tick = tokio::time::interval(every);
+            loop {
+                tick.tick().await;
+                let Some(state) = weak.upgrade() else {
+                    return;
+                };
+                state.sessions.reap();
+            }
+        });
     }
 }

@@ -6,6 +6,7 @@ mod relay {
     mod commands;
     mod compose;
     mod history;
+    mod idle;
     mod job_files;
     mod kiosk;
     mod live;

@@ -32,11 +32,8 @@ pub async fn handler(
         );
         return Err(too_many_attempts(wait));
     }
-    let permit = tokio::time::timeout(
-        state.password_check_wait,
-        state.password_checks.acquire(),
-    )
-    .await;
+    let permit =
+        tokio::time::timeout(state.password_check_wait, state.password_checks.acquire()).await;
     let Ok(Ok(permit)) = permit else {
         let secs = state.password_check_wait.as_secs().max(1);
         tracing::warn!(client = %client.ip(), "login refused: every password check is busy");

@@ -52,15 +52,18 @@ pub async fn handler(
             .map(|k| format!("{} ({})", k.id, k.label)),
     };
     let tab = Tab {
-        session: std::sync::Arc::new(TabSession::new(
-            lease.hub().clone(),
-            actor,
-            state.audit.clone(),
-            TabFiles {
-                transfers: state.transfers.clone(),
-                owner: login.id.clone(),
-            },
-        )),
+        session: std::sync::Arc::new(
+            TabSession::new(
+                lease.hub().clone(),
+                actor,
+                state.audit.clone(),
+                TabFiles {
+                    transfers: state.transfers.clone(),
+                    owner: login.id.clone(),
+                },
+            )
+            .with_activity(login.activity()),
+        ),
         limits: state.limits.clone(),
         ended: login.ended(),
         revoked: login.revoked.clone(),

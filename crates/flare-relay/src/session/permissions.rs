@@ -220,9 +220,7 @@ mod tests {
         for topic in [
             Topic::System,
             Topic::Jobs,
-            Topic::Job {
-                job_id: "j".into(),
-            },
+            Topic::Job { job_id: "j".into() },
         ] {
             for permissions in [operator, viewer, kiosk] {
                 assert!(permissions.may_watch(&topic), "{permissions:?} {topic:?}");

@@ -72,7 +72,10 @@ async fn a_login_past_the_bound_on_password_checks_is_answered_503() {
     let response = relay.post_login(OPERATOR, PASSWORD).await;
     assert_eq!(response.status(), 503);
     assert_eq!(
-        response.headers().get("retry-after").map(|v| v.to_str().ok()),
+        response
+            .headers()
+            .get("retry-after")
+            .map(|v| v.to_str().ok()),
         Some(Some("1"))
     );
     let body: serde_json::Value = response.json().await.expect("json");

@@ -31,8 +31,16 @@ fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
 
 /// The headers every response has, whatever it is.
 fn assert_common(what: &str, headers: &HeaderMap) {
-    assert_eq!(header(headers, "x-content-type-options"), Some("nosniff"), "{what}");
-    assert_eq!(header(headers, "referrer-policy"), Some("no-referrer"), "{what}");
+    assert_eq!(
+        header(headers, "x-content-type-options"),
+        Some("nosniff"),
+        "{what}"
+    );
+    assert_eq!(
+        header(headers, "referrer-policy"),
+        Some("no-referrer"),
+        "{what}"
+    );
     assert_eq!(header(headers, "x-frame-options"), Some("DENY"), "{what}");
     let policy = header(headers, "content-security-policy").unwrap_or_default();
     for directive in [
@@ -46,7 +54,10 @@ fn assert_common(what: &str, headers: &HeaderMap) {
         "form-action 'self'",
         "frame-ancestors 'none'",
     ] {
-        assert!(policy.contains(directive), "{what}: {directive} in {policy:?}");
+        assert!(
+            policy.contains(directive),
+            "{what}: {directive} in {policy:?}"
+        );
     }
     assert!(!policy.contains("unsafe-inline"), "{what}: {policy}");
 }
@@ -63,10 +74,16 @@ async fn every_response_carries_the_security_headers() {
         assert_common(path, &headers);
         let policy = header(&headers, "content-security-policy").unwrap_or_default();
         assert!(
-            policy.starts_with(&format!("script-src 'self' 'wasm-unsafe-eval' {LOADER_HASH};")),
+            policy.starts_with(&format!(
+                "script-src 'self' 'wasm-unsafe-eval' {LOADER_HASH};"
+            )),
             "{path}: {policy}"
         );
-        assert_eq!(header(&headers, "strict-transport-security"), None, "{path}");
+        assert_eq!(
+            header(&headers, "strict-transport-security"),
+            None,
+            "{path}"
+        );
     }
     for (path, cookie, want) in [
         ("/app-0123456789abcdef.js", None, 200),
@@ -78,8 +95,16 @@ async fn every_response_carries_the_security_headers() {
         let (status, headers) = headers_of(&relay, path, cookie).await;
         assert_eq!(status, want, "{path}");
         assert_common(path, &headers);
-        assert_eq!(header(&headers, "content-security-policy"), Some(POLICY), "{path}");
-        assert_eq!(header(&headers, "strict-transport-security"), None, "{path}");
+        assert_eq!(
+            header(&headers, "content-security-policy"),
+            Some(POLICY),
+            "{path}"
+        );
+        assert_eq!(
+            header(&headers, "strict-transport-security"),
+            None,
+            "{path}"
+        );
     }
 }
 
@@ -95,7 +120,11 @@ async fn hsts_is_sent_under_tls() {
     .await;
     for path in ["/", "/app-0123456789abcdef.js", "/api/session"] {
         let (_, headers) = headers_of(&relay, path, None).await;
-        assert_eq!(header(&headers, "strict-transport-security"), Some(HSTS), "{path}");
+        assert_eq!(
+            header(&headers, "strict-transport-security"),
+            Some(HSTS),
+            "{path}"
+        );
         assert_common(path, &headers);
     }
 }

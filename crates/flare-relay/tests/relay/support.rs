@@ -29,7 +29,9 @@ pub(crate) const IDENTITY: &str = "admin@nvidia.com";
 /// per password for the whole test binary.
 pub(crate) fn hash(password: &str) -> String {
     static MADE: std::sync::Mutex<Vec<(String, String)>> = std::sync::Mutex::new(Vec::new());
-    let mut made = MADE.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    let mut made = MADE
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     if let Some((_, hash)) = made.iter().find(|(p, _)| p == password) {
         return hash.clone();
     }
