@@ -95,7 +95,8 @@ fn password_hash(password: &'static str) -> String {
 /// A relay process serving the console, with an operator and a viewer user; killed on drop.
 pub struct Relay {
     child: Child,
-    /// `http://127.0.0.1:<port>`, also the one allowed Origin.
+    /// `http://127.0.0.1:<port>` with the port the relay chose; one of the two Origins it allows
+    /// (with `http://localhost:<port>`).
     pub base: String,
     name: String,
     config: PathBuf,
