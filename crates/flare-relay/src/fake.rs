@@ -28,6 +28,8 @@ impl Drop for Waiting {
 #[derive(Clone, Default)]
 pub struct FakeNvflare {
     inner: Arc<Mutex<FakeState>>,
+    /// Downloads wait for a read lock: a test holding the write lock holds them all.
+    downloads_gate: Arc<tokio::sync::RwLock<()>>,
 }
 
 #[derive(Default)]
@@ -288,6 +290,11 @@ impl FakeNvflare {
             }
             tokio::time::sleep(std::time::Duration::from_secs_f64(poll_interval.max(0.001))).await;
         }
+    }
+
+    /// Holds every download until the guard is dropped.
+    pub async fn hold_downloads(&self) -> tokio::sync::OwnedRwLockWriteGuard<()> {
+        self.downloads_gate.clone().write_owned().await
     }
 
     /// Every command the server executed, in order.
@@ -601,6 +608,7 @@ impl UpstreamSession for FakeSession {
         components: bool,
     ) -> BoxFuture<'a, Result<PathBuf, FlareError>> {
         Box::pin(async move {
+            let _open = self.server.downloads_gate.read().await;
             self.server
                 .download(self.epoch, job_id, dest_dir, components)
         })

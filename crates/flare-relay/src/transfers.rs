@@ -2,15 +2,23 @@
 //! configured job library (`library:<name>`), and job results and components built into one zip for
 //! `GET /api/download/<id>`. Each upload and download lives in its own fresh temporary folder,
 //! belongs to the console login that made it, and is deleted when it expires (or at logout).
+//!
+//! Bounded per login: uploads take their place before their body is read
+//! ([`Transfers::reserve_upload`]); downloads are capped in number and in bytes kept in the work
+//! dir, and concurrent requests for the same job's download (same NVFlare identity and study) share
+//! one build.
 
 use std::collections::HashMap;
 use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
 
 use flare_model::{FlareError, Reply};
+use futures_util::FutureExt;
+use futures_util::future::{BoxFuture, Shared, WeakShared};
 use tempfile::TempDir;
 use tokio::time::Instant;
 use zip::ZipWriter;
@@ -70,6 +78,57 @@ pub struct Transfers {
     /// Locked after `uploads` when both are.
     reserved_uploads: Mutex<HashMap<String, usize>>,
     downloads: Mutex<HashMap<String, Download>>,
+    max_downloads_per_session: usize,
+    max_download_bytes_per_session: u64,
+    /// Places of downloads being built, per login.
+    reserved_downloads: Mutex<HashMap<String, usize>>,
+    /// The download builds under way, by what they build; gone once nobody waits for them.
+    builds: Mutex<HashMap<BuildKey, WeakShared<BuildFuture>>>,
+    /// Download requests under way (waiting for a build of their own or a shared one).
+    downloads_building: AtomicUsize,
+}
+
+/// What a download build makes: (identity, study, job id, components).
+type BuildKey = (String, String, String, bool);
+
+/// A download build every request for the same zip waits on.
+type BuildFuture = BoxFuture<'static, Result<Built, FlareError>>;
+
+/// A zip a download build made.
+#[derive(Clone)]
+struct Built {
+    file_name: String,
+    size: u64,
+    path: PathBuf,
+    dir: Arc<TempDir>,
+}
+
+/// Counts one download request under way until dropped.
+struct Building<'a>(&'a AtomicUsize);
+
+impl<'a> Building<'a> {
+    fn start(count: &'a AtomicUsize) -> Self {
+        count.fetch_add(1, Ordering::SeqCst);
+        Building(count)
+    }
+}
+
+impl Drop for Building<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+/// A place for one download of a login while it is built; given back on drop.
+struct DownloadSlot<'a> {
+    transfers: &'a Transfers,
+    owner: &'a str,
+}
+
+impl Drop for DownloadSlot<'_> {
+    fn drop(&mut self) {
+        release(&mut lock(&self.transfers.reserved_downloads), self.owner);
+    }
 }
 
 /// A place for one upload of a login, taken before its body is read so that concurrent uploads
@@ -166,6 +225,11 @@ impl Transfers {
             uploads: Mutex::new(HashMap::new()),
             reserved_uploads: Mutex::new(HashMap::new()),
             downloads: Mutex::new(HashMap::new()),
+            max_downloads_per_session: limits.max_downloads_per_session,
+            max_download_bytes_per_session: limits.max_download_bytes_per_session,
+            reserved_downloads: Mutex::new(HashMap::new()),
+            builds: Mutex::new(HashMap::new()),
+            downloads_building: AtomicUsize::new(0),
         })
     }
 
@@ -388,8 +452,71 @@ impl Transfers {
         Ok(Reply::JobId(job_id))
     }
 
+    /// Download requests under way now: each waits for a build, its own or one it shares.
+    pub fn downloads_building(&self) -> usize {
+        self.downloads_building.load(Ordering::SeqCst)
+    }
+
+    /// Takes a place for one more download of `owner`, or refuses past
+    /// `max_downloads_per_session` (downloads kept and being built together).
+    fn reserve_download<'a>(&'a self, owner: &'a str) -> Result<DownloadSlot<'a>, FlareError> {
+        self.sweep();
+        let downloads = lock(&self.downloads);
+        let mut reserved = lock(&self.reserved_downloads);
+        let kept = downloads.values().filter(|d| d.owner == owner).count();
+        let max = self.max_downloads_per_session;
+        if kept + reserved.get(owner).copied().unwrap_or(0) >= max {
+            return Err(FlareError::RateLimited {
+                message: format!(
+                    "this login already keeps {max} downloads: wait until the oldest expires \
+                     ({} s after it was built) or log out to delete them (or raise [limits] \
+                     max_downloads_per_session)",
+                    self.download_ttl.as_secs()
+                ),
+            });
+        }
+        *reserved.entry(owner.to_owned()).or_default() += 1;
+        Ok(DownloadSlot {
+            transfers: self,
+            owner,
+        })
+    }
+
+    /// The build of `job_id`'s zip by `hub`: the one under way if another request started it,
+    /// else a new one in a fresh folder. The build stops (and its folder goes) once nobody waits
+    /// for it.
+    fn shared_build(
+        &self,
+        hub: &Arc<Hub>,
+        job_id: &str,
+        components: bool,
+    ) -> Result<Shared<BuildFuture>, FlareError> {
+        let key = (
+            hub.identity().to_owned(),
+            hub.study().to_owned(),
+            job_id.to_owned(),
+            components,
+        );
+        let mut builds = lock(&self.builds);
+        builds.retain(|_, build| build.upgrade().is_some());
+        if let Some(build) = builds.get(&key).and_then(WeakShared::upgrade) {
+            return Ok(build);
+        }
+        let dir = self
+            .temp_dir("flare-download-")
+            .map_err(|e| internal(format!("cannot create a download folder: {e}")))?;
+        let build = build_zip(hub.clone(), dir, job_id.to_owned(), components)
+            .boxed()
+            .shared();
+        if let Some(weak) = build.downgrade() {
+            builds.insert(key, weak);
+        }
+        Ok(build)
+    }
+
     /// `download_job_result` / `download_job_components`: pulls the files into a fresh folder,
-    /// builds one zip of them, and keeps it for `GET /api/download/<id>`.
+    /// builds one zip of them (shared with concurrent requests for the same zip), and keeps it for
+    /// `GET /api/download/<id>` within the login's caps.
     pub async fn download_job(
         &self,
         hub: &Arc<Hub>,
@@ -403,47 +530,86 @@ impl Transfers {
                 job_id.chars().take(140).collect::<String>()
             )));
         }
-        let dir = self
-            .temp_dir("flare-download-")
-            .map_err(|e| internal(format!("cannot create a download folder: {e}")))?;
-        let pulled = hub
-            .download_job(job_id, &dir.path().join("files"), components)
-            .await?;
-        let stem = if components {
-            format!("{job_id}_components")
-        } else {
-            job_id.to_owned()
-        };
-        let file_name = format!("{stem}.zip");
-        let path = dir.path().join(&file_name);
-        let size = {
-            let path = path.clone();
-            tokio::task::spawn_blocking(move || {
-                let size = zip_folder(&pulled, &stem, &path);
-                let _ = std::fs::remove_dir_all(&pulled);
-                size
-            })
-            .await
-            .map_err(|e| internal(format!("the zip task failed: {e}")))?
-            .map_err(|e| internal(format!("cannot build {file_name}: {e}")))?
-        };
+        let _building = Building::start(&self.downloads_building);
+        let slot = self.reserve_download(owner)?;
+        let built = self.shared_build(hub, job_id, components)?.await?;
         let download_id =
             random_id().map_err(|e| internal(format!("cannot draw a download id: {e}")))?;
+        let Built {
+            file_name,
+            size,
+            path,
+            dir,
+        } = built;
+        let mut downloads = lock(&self.downloads);
+        let held: u64 = downloads
+            .values()
+            .filter(|d| d.owner == owner)
+            .map(|d| d.size)
+            .sum();
+        let max = self.max_download_bytes_per_session;
+        if held.saturating_add(size) > max {
+            return Err(FlareError::RateLimited {
+                message: format!(
+                    "{file_name} ({size} bytes) would take the downloads of this login past \
+                     {max} bytes: wait until older ones expire or log out to delete them \
+                     (or raise [limits] max_download_bytes_per_session)"
+                ),
+            });
+        }
         let download = Download {
             owner: owner.to_owned(),
             file_name: file_name.clone(),
             size,
             path,
-            dir: Arc::new(dir),
+            dir,
             expires_at: Instant::now() + self.download_ttl,
         };
-        lock(&self.downloads).insert(download_id.clone(), download);
+        downloads.insert(download_id.clone(), download);
+        // The download takes the reserved place while `downloads` is locked.
+        drop(slot);
         Ok(Reply::Download {
             download_id,
             file_name,
             size,
         })
     }
+}
+
+/// Pulls a job's result or components into `dir` and zips them there.
+async fn build_zip(
+    hub: Arc<Hub>,
+    dir: TempDir,
+    job_id: String,
+    components: bool,
+) -> Result<Built, FlareError> {
+    let pulled = hub
+        .download_job(&job_id, &dir.path().join("files"), components)
+        .await?;
+    let stem = if components {
+        format!("{job_id}_components")
+    } else {
+        job_id
+    };
+    let file_name = format!("{stem}.zip");
+    let path = dir.path().join(&file_name);
+    let size = {
+        let path = path.clone();
+        tokio::task::spawn_blocking(move || {
+            let size = zip_folder(&pulled, &stem, &path);
+            let _ = std::fs::remove_dir_all(&pulled);
+            size
+        })
+        .await
+        .map_err(|e| internal(format!("the zip task failed: {e}")))?
+        .map_err(|e| internal(format!("cannot build {file_name}: {e}")))?
+    };
+    Ok(Built {
+        file_name,
+        size,
+        path,
+        dir: Arc::new(dir),
+    })
 }
 
 /// Uploads `owner` keeps plus places it reserved.

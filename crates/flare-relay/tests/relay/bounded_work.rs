@@ -1,7 +1,7 @@
 //! Bounded work per login: a tab's commands end with its socket or its login, and waits are held
 //! to the relay's poll floor and timeout ceiling.
 
-use flare_model::{Command, ReadCommand, ServerFrame};
+use flare_model::{Command, ReadCommand, Reply, ServerFrame};
 
 use tokio_tungstenite::tungstenite;
 
@@ -215,4 +215,104 @@ async fn a_folder_drop_over_the_unpacked_cap_is_refused_and_leaves_nothing() {
         "{error}"
     );
     assert_eq!(relay.work_entries(), Vec::<String>::new());
+}
+
+fn result_of(job_id: &str) -> ReadCommand {
+    ReadCommand::DownloadJobResult {
+        job_id: job_id.into(),
+    }
+}
+
+/// The download id and size of a download reply, or the error message of a refusal.
+fn download_of(reply: ServerFrame) -> Result<(String, u64), String> {
+    match reply {
+        ServerFrame::Ok {
+            ok: Reply::Download {
+                download_id, size, ..
+            },
+            ..
+        } => Ok((download_id, size)),
+        ServerFrame::Error { error, .. } => Err(error.message().to_owned()),
+        other => panic!("expected a download, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn two_tabs_downloading_the_same_job_at_once_share_one_build() {
+    let relay = TestRelay::start().await;
+    relay
+        .fake
+        .put_job("j1", "hello-numpy", "FINISHED:COMPLETED");
+    let cookie = relay.login(OPERATOR).await;
+    let mut first = relay.tab_for(&cookie).await;
+    let mut second = relay.tab_for(&cookie).await;
+    let held = relay.fake.hold_downloads().await;
+    first.command(1, result_of("j1")).await;
+    second.command(1, result_of("j1")).await;
+    eventually("both requests to wait for a build", || {
+        relay.state.transfers.downloads_building() == 2
+    })
+    .await;
+
+    drop(held);
+    let one = download_of(first.reply(1).await).expect("a download");
+    let two = download_of(second.reply(1).await).expect("a download");
+
+    assert_eq!(relay.fake.calls("download_job_result"), 1, "one build");
+    assert_ne!(one.0, two.0, "each request gets its own download id");
+    assert_eq!(one.1, two.1);
+    for (id, _) in [one, two] {
+        let response = reqwest::Client::new()
+            .get(relay.url(&format!("/api/download/{id}")))
+            .header("cookie", &cookie)
+            .send()
+            .await
+            .expect("download");
+        assert_eq!(response.status(), 200);
+    }
+}
+
+#[tokio::test]
+async fn downloads_per_login_are_capped_in_number_and_in_bytes() {
+    let relay = TestRelay::start_with(|c| c.limits.max_downloads_per_session = 2).await;
+    for job in ["j1", "j2", "j3"] {
+        relay.fake.put_job(job, "hello-numpy", "FINISHED:COMPLETED");
+    }
+    let mut tab = relay.tab(OPERATOR).await;
+    for (id, job) in [(1, "j1"), (2, "j2")] {
+        tab.command(id, result_of(job)).await;
+        download_of(tab.reply(id).await).expect("a download");
+    }
+    tab.command(3, result_of("j3")).await;
+    let refused = download_of(tab.reply(3).await).expect_err("a third download");
+    assert!(
+        refused.starts_with("this login already keeps 2 downloads: wait until the oldest expires"),
+        "{refused}"
+    );
+
+    let relay = TestRelay::start_with(|c| c.limits.max_download_bytes_per_session = 2500).await;
+    for job in ["j1", "j2"] {
+        relay.fake.put_job(job, "hello-numpy", "FINISHED:COMPLETED");
+    }
+    let mut tab = relay.tab(OPERATOR).await;
+    tab.command(1, result_of("j1")).await;
+    let (_, size) = download_of(tab.reply(1).await).expect("a download");
+    assert!(
+        size <= 2500 && 2 * size > 2500,
+        "the fake's zip is {size} bytes"
+    );
+    tab.command(2, result_of("j2")).await;
+    let refused = download_of(tab.reply(2).await).expect_err("past the bytes");
+    assert!(
+        refused.starts_with(&format!(
+            "j2.zip ({size} bytes) would take the downloads of this login past 2500 bytes"
+        )),
+        "{refused}"
+    );
+    let builds: Vec<_> = relay
+        .work_entries()
+        .into_iter()
+        .filter(|e| !e.contains('/'))
+        .collect();
+    assert_eq!(builds.len(), 1, "the refused zip is deleted: {builds:?}");
 }
