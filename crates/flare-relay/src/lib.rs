@@ -4,8 +4,6 @@
 //! The binary (`main.rs`) only parses flags and wires these modules; tests build the same router
 //! with [`app`] and a fake upstream (the `fake` feature).
 
-use std::net::SocketAddr;
-
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::HeaderValue;
@@ -27,6 +25,7 @@ pub mod headers;
 pub mod history;
 pub mod hub;
 pub mod kiosk;
+pub mod listener;
 pub mod origin;
 pub mod ratelimit;
 pub mod routes;
@@ -96,11 +95,8 @@ pub fn app(state: AppState) -> Router {
         .with_state(state)
 }
 
-/// Serves plain HTTP on a bound listener until the process ends.
+/// Serves plain HTTP on a bound listener until the process ends, with the listener's limits (see
+/// [`listener`]).
 pub async fn serve(listener: TcpListener, state: AppState) -> std::io::Result<()> {
-    axum::serve(
-        listener,
-        app(state).into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .await
+    listener::serve(listener, state, None).await
 }

@@ -114,13 +114,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                     axum_server::tls_rustls::RustlsConfig::from_pem_file(&tls.cert, &tls.key)
                         .await
                         .context("cannot load the TLS certificate and key")?;
-                let listener = listener.into_std()?;
                 announce("https", bound)?;
-                axum_server::from_tcp_rustls(listener, rustls)
-                    .serve(
-                        flare_relay::app(state).into_make_service_with_connect_info::<SocketAddr>(),
-                    )
-                    .await?;
+                flare_relay::listener::serve(listener, state, Some(rustls)).await?;
             }
         }
         anyhow::Ok(())

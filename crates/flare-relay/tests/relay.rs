@@ -9,6 +9,7 @@ mod relay {
     mod idle;
     mod job_files;
     mod kiosk;
+    mod listener;
     mod live;
     mod login;
     mod login_limits;
