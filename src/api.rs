@@ -95,8 +95,8 @@ pub struct AuthorizedApi {
 }
 
 impl AuthorizedApi {
-    /// A client for `session` without asking the relay: for tests.
-    #[cfg(test)]
+    /// A client for `session` without asking the relay: for the in-browser tests.
+    #[cfg(all(test, target_arch = "wasm32"))]
     pub(crate) fn signed_in_as(session: SessionInfo) -> Self {
         AuthorizedApi { session }
     }
