@@ -41,7 +41,8 @@ pub(crate) async fn hash_password(bin: &Path, password: &str) -> anyhow::Result<
 }
 
 /// Writes `<dir>/relay.toml`: `logins` viewers `viewer-<i>` of the NVFlare identity of `kit`,
-/// per-address login limit raised so they can all log in at once.
+/// per-address login limit raised so they can all log in at once, and the sockets per login
+/// raised so a few logins can hold every viewer socket.
 pub(crate) fn write_config(
     dir: &Path,
     kit: &Path,
@@ -58,7 +59,8 @@ pub(crate) fn write_config(
     let mut toml = String::from(
         "listen = \"127.0.0.1:0\"\nconsole_dir = \"console\"\n\n\
          [poll]\nsystem_secs = 2.0\njobs_secs = 2.0\njob_secs = 1.0\n\n\
-         [limits]\nlogin_attempts_per_min = 100000.0\nhub_idle_secs = 3600.0\n",
+         [limits]\nlogin_attempts_per_min = 100000.0\nhub_idle_secs = 3600.0\n\
+         max_sockets_per_session = 100000\n",
     );
     for i in 0..logins {
         toml.push_str(&format!(
