@@ -297,3 +297,118 @@ pub fn folders_named(dir: &Path, prefix: &str) -> Vec<String> {
         })
         .unwrap_or_default()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An upstream that answers every chunk with the same bytes, and the proxy in front of it.
+    async fn echo_behind_proxy() -> FaultProxy {
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        tokio::spawn(async move {
+            while let Ok((mut socket, _)) = listener.accept().await {
+                tokio::spawn(async move {
+                    let mut buf = vec![0u8; 4096];
+                    while let Ok(n @ 1..) = socket.read(&mut buf).await {
+                        if socket.write_all(&buf[..n]).await.is_err() {
+                            return;
+                        }
+                    }
+                });
+            }
+        });
+        FaultProxy::start(addr).await
+    }
+
+    /// Sends `data` and reads what comes back within `limit`: the bytes, and whether the
+    /// connection ended (EOF or reset).
+    async fn round_trip(stream: &mut TcpStream, data: &[u8], limit: Duration) -> (Vec<u8>, bool) {
+        stream.write_all(data).await.expect("write");
+        let mut got = Vec::new();
+        let mut buf = [0u8; 4096];
+        let end = tokio::time::Instant::now() + limit;
+        while got.len() < data.len() {
+            match tokio::time::timeout_at(end, stream.read(&mut buf)).await {
+                Ok(Ok(0) | Err(_)) => return (got, true),
+                Ok(Ok(n)) => got.extend_from_slice(&buf[..n]),
+                Err(_) => return (got, false),
+            }
+        }
+        (got, false)
+    }
+
+    const QUIET: Duration = Duration::from_millis(300);
+
+    #[tokio::test]
+    async fn each_fault_does_what_it_says() {
+        let proxy = echo_behind_proxy().await;
+        let mut live = TcpStream::connect(proxy.addr()).await.expect("connect");
+        assert_eq!(
+            round_trip(&mut live, b"hello", QUIET).await,
+            (b"hello".to_vec(), false)
+        );
+
+        proxy.set(Fault::Delay(Duration::from_millis(150)));
+        let start = tokio::time::Instant::now();
+        assert_eq!(
+            round_trip(&mut live, b"slow", Duration::from_secs(5)).await,
+            (b"slow".to_vec(), false)
+        );
+        assert!(
+            start.elapsed() >= Duration::from_millis(300),
+            "one delay each way"
+        );
+
+        proxy.set(Fault::Blackhole);
+        assert_eq!(
+            round_trip(&mut live, b"void", QUIET).await,
+            (Vec::new(), false)
+        );
+
+        proxy.set(Fault::Refuse);
+        let mut refused = TcpStream::connect(proxy.addr()).await.expect("connect");
+        assert!(
+            round_trip(&mut refused, b"x", Duration::from_secs(5))
+                .await
+                .1
+        );
+
+        proxy.set(Fault::Pass);
+        let mut cut = TcpStream::connect(proxy.addr()).await.expect("connect");
+        assert_eq!(
+            round_trip(&mut cut, b"ok", QUIET).await,
+            (b"ok".to_vec(), false)
+        );
+        proxy.set(Fault::Truncate(Dir::Down, 3));
+        let (got, ended) = round_trip(&mut cut, b"truncated", Duration::from_secs(5)).await;
+        assert_eq!((got.as_slice(), ended), (&b"tru"[..], true));
+
+        proxy.set(Fault::Pass);
+        let mut held = TcpStream::connect(proxy.addr()).await.expect("connect");
+        proxy.set(Fault::Stall(Dir::Up, 4));
+        assert_eq!(
+            round_trip(&mut held, b"stalled", QUIET).await,
+            (b"stal".to_vec(), false)
+        );
+        assert!(proxy.budget_spent());
+
+        proxy.set(Fault::Pass);
+        let before = proxy.accepted();
+        let mut reset = TcpStream::connect(proxy.addr()).await.expect("connect");
+        assert_eq!(
+            round_trip(&mut reset, b"a", QUIET).await,
+            (b"a".to_vec(), false)
+        );
+        assert_eq!(proxy.accepted(), before + 1);
+        proxy.reset_all();
+        let mut buf = [0u8; 8];
+        let read = tokio::time::timeout(Duration::from_secs(5), reset.read(&mut buf))
+            .await
+            .expect("the reset arrives");
+        assert!(
+            matches!(&read, Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset),
+            "a reset, not a clean close: {read:?}"
+        );
+    }
+}
