@@ -152,6 +152,7 @@ pub fn Shell() -> impl IntoView {
 fn SignedIn(api: AuthorizedApi, #[prop(optional)] bare: bool) -> impl IntoView {
     let auth = expect_context::<RwSignal<Auth>>();
     let ctx = SessionCtx::new(api.session().clone());
+    let kiosk = api.session().kiosk;
     provide_context(api);
     let conn = Connection::new(auth);
     provide_context(conn);
@@ -159,7 +160,11 @@ fn SignedIn(api: AuthorizedApi, #[prop(optional)] bare: bool) -> impl IntoView {
     on_cleanup(move || conn.close());
     provide_context(JobsView::default());
     provide_context(ctx);
-    ctx.load_identity(conn);
+    // A kiosk screen may not list studies (the relay refuses and audits it): the wall needs no
+    // NVFlare role, so it does not ask.
+    if !kiosk {
+        ctx.load_identity(conn);
+    }
     let toasts = Toasts::default();
     provide_context(toasts);
     let mismatch = move || {
