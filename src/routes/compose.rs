@@ -126,6 +126,10 @@ pub fn ComposePage() -> impl IntoView {
                 )));
                 return;
             }
+            // A refusal shown before must not linger while the accepted composition is built.
+            if preview.with_untracked(|p| matches!(p, PreviewState::Blocked(_))) {
+                preview.set(PreviewState::Loading);
+            }
             let api = api.clone();
             leptos::task::spawn_local(async move {
                 sleep(PREVIEW_DEBOUNCE_MS).await;

@@ -385,7 +385,7 @@ pub fn check(
         for a in info
             .args
             .iter()
-            .filter(|a| a.name.ends_with("_id") && a.ty == ArgType::Str)
+            .filter(|a| a.name.ends_with("_id") && matches!(a.ty, ArgType::Str | ArgType::Any))
         {
             let value = match c.args.get(&a.name) {
                 Some(Arg::Value(Value::String(s))) => s.clone(),
