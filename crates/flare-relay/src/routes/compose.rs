@@ -52,6 +52,26 @@ impl FromRequestParts<AppState> for Composer {
     }
 }
 
+/// What a kiosk screen asking for the composer's catalog or starting points is told.
+pub const NOT_FOR_KIOSKS: &str =
+    "kiosk screens show the wall only: the composer needs an operator or viewer login";
+
+/// A login that is not a kiosk's (kiosk screens read only what the wall shows): 401 without a
+/// login, 403 [`NOT_FOR_KIOSKS`] for a kiosk.
+pub struct ComposerReader(pub Arc<LoginSession>);
+
+impl FromRequestParts<AppState> for ComposerReader {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let Login(login) = Login::from_request_parts(parts, state).await?;
+        if login.kiosk.is_some() {
+            return Err(ApiError::new(StatusCode::FORBIDDEN, NOT_FOR_KIOSKS));
+        }
+        Ok(ComposerReader(login))
+    }
+}
+
 /// Records a composer action (or its refusal) in the audit trail.
 pub fn audit(
     state: &AppState,

@@ -1,6 +1,7 @@
 //! `GET /api/compose/starts`: where the composer can start — an empty job, nvflare's numpy FedAvg
 //! and Cyclic patterns (built by flare-job, client set-up spelled out), and every job of the
-//! relay's job library read back into a composition (clone-and-edit). Any logged-in session.
+//! relay's job library read back into a composition (clone-and-edit). Operators and viewers, not
+//! kiosks.
 
 use axum::Json;
 use axum::extract::State;
@@ -8,8 +9,9 @@ use flare_job::compose::{ComposeStart, Composition};
 use flare_job::{CyclicPattern, FedAvgPattern};
 use serde_json::json;
 
+use crate::routes::ApiError;
+use crate::routes::compose::ComposerReader;
 use crate::routes::compose_import::import_folder;
-use crate::routes::{ApiError, Login};
 use crate::state::AppState;
 
 /// The script the patterns name; the composer asks for it to be uploaded.
@@ -49,7 +51,7 @@ fn patterns() -> Result<Vec<ComposeStart>, flare_job::JobError> {
 
 pub async fn handler(
     State(state): State<AppState>,
-    Login(login): Login,
+    ComposerReader(login): ComposerReader,
 ) -> Result<Json<Vec<ComposeStart>>, ApiError> {
     let mut starts = patterns().map_err(|e| {
         tracing::error!("a built-in pattern does not build: {e}");

@@ -1,4 +1,5 @@
-//! The composer's endpoints: the catalog and the starting points for any login; preview, zip and
+//! The composer's endpoints: the catalog and the starting points for operators and viewers (not
+//! kiosks); preview, zip and
 //! stored job (then submitted by upload id) for operators only, each refusal with its reason —
 //! a viewer (403, audited), a missing Origin (403), a bad composition (400 with flare-job's
 //! message), a composition past the upload limit (413) — and clone-and-edit of an uploaded job.
@@ -62,6 +63,35 @@ async fn the_catalog_and_the_starts_serve_any_login() {
     let hello = &starts[3]["composition"]["job"];
     assert_eq!(hello["name"], "hello-numpy");
     assert_eq!(hello["steps"][0]["target"], "server");
+}
+
+#[tokio::test]
+async fn kiosk_screens_get_neither_the_catalog_nor_the_starts() {
+    let relay = TestRelay::start().await;
+    let operator = relay.login(OPERATOR).await;
+    let (status, created) = relay
+        .api(
+            Method::POST,
+            "/api/kiosk-tokens",
+            Some(&operator),
+            Some(json!({"label": "Lobby", "expires_in_secs": 600})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{created}");
+    let url = created["url"].as_str().expect("kiosk url");
+    let secret = url.split("token=").nth(1).expect("the secret");
+    let (_, _, kiosk) = relay.kiosk_login(secret).await;
+    let kiosk = kiosk.expect("kiosk cookie");
+    for path in ["/api/job-catalog", "/api/compose/starts"] {
+        let (status, body) = relay.get(path, Some(&kiosk)).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{path}");
+        assert!(
+            body["error"]
+                .as_str()
+                .is_some_and(|m| m.starts_with("kiosk screens show the wall only")),
+            "{body}"
+        );
+    }
 }
 
 #[tokio::test]
