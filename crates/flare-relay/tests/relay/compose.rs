@@ -56,11 +56,19 @@ async fn the_catalog_and_the_starts_serve_any_login() {
         [
             "empty",
             "pattern:fedavg",
+            "pattern:scatter_and_gather",
             "pattern:cyclic",
             "library:hello-numpy"
         ]
     );
-    let hello = &starts[3]["composition"]["job"];
+    // Every built-in start exports once its script is uploaded.
+    for start in &starts.as_array().expect("starts")[1..4] {
+        let mut c: Composition =
+            serde_json::from_value(start["composition"].clone()).expect("a composition");
+        c.files.push(ComposedFile::new("train.py", b"print(1)\n"));
+        assert!(c.export().is_ok(), "{}", start["key"]);
+    }
+    let hello = &starts[4]["composition"]["job"];
     assert_eq!(hello["name"], "hello-numpy");
     assert_eq!(hello["steps"][0]["target"], "server");
 }
