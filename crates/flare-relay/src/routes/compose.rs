@@ -140,7 +140,8 @@ pub async fn handler(
             return Err(e);
         }
     };
-    let dir = transfers.temp_dir("flare-compose-").map_err(|e| {
+    // An upload like any other: the start-up sweep of a killed run's folders knows the prefix.
+    let dir = transfers.temp_dir("flare-upload-").map_err(|e| {
         tracing::error!("cannot create a compose folder: {e}");
         ApiError::internal("cannot store the job: the relay cannot create a temporary folder")
     })?;
