@@ -17,7 +17,7 @@ use flare_e2e::{
     ADMIN, Deadline, OPERATOR, Relay, current_path, poc, screenshot, sign_in, wait_css,
 };
 use flare_poc::Poc;
-use serde_json::Value;
+use serde_json::{Value, json};
 
 const COMPLETED: &str = "FINISHED:COMPLETED";
 const JOB_LIMIT: Duration = Duration::from_secs(300);
@@ -308,8 +308,11 @@ async fn record_blobs(client: &Client) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_composed_numpy_fedavg_job_runs_and_matches_nvflares_export() {
     let poc = poc().await;
-    let relay = Relay::start("compose", poc).await;
     let scratch = Scratch::new("compose");
+    // The relay keeps composed jobs (uploads) in the scratch folder, removed with it.
+    let relay_work = scratch.0.join("relay-work");
+    std::fs::create_dir_all(&relay_work).expect("create the relay work dir");
+    let relay = Relay::start_with("compose", poc, vec![("work_dir", json!(relay_work))]).await;
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("jobs/scripts/train_numpy.py");
     let base = relay.base.clone();
     let work = scratch.0.clone();
