@@ -45,7 +45,8 @@ impl ArgType {
         }
     }
 
-    fn accepts(self, v: &Value) -> bool {
+    /// Whether a non-null `v` fits this type.
+    pub(crate) fn accepts(self, v: &Value) -> bool {
         match self {
             ArgType::Str => v.is_string(),
             ArgType::Int => v.is_i64() || v.is_u64(),

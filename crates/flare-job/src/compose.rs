@@ -439,15 +439,7 @@ fn type_name(ty: ArgType) -> &'static str {
 pub fn accepts(ty: ArgType, nullable: bool, value: &Value) -> bool {
     match value {
         Value::Null => nullable || ty == ArgType::Any,
-        v => match ty {
-            ArgType::Str => v.is_string(),
-            ArgType::Int => v.is_i64() || v.is_u64(),
-            ArgType::Float => v.is_number(),
-            ArgType::Bool => v.is_boolean(),
-            ArgType::List => v.is_array(),
-            ArgType::Dict => v.is_object(),
-            ArgType::Any => true,
-        },
+        v => ty.accepts(v),
     }
 }
 

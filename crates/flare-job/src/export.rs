@@ -173,37 +173,14 @@ impl FedJob {
         for (app_name, server, client, _) in &deployments {
             let mut custom: BTreeMap<String, Vec<u8>> = BTreeMap::new();
             if let Some(app) = server {
-                let mut doc = Json::object();
-                doc.insert("format_version", Value::from(2));
-                let workflows = app
-                    .workflows
-                    .iter()
-                    .map(|(id, c)| {
-                        let mut w = Json::object();
-                        w.insert("id", Value::from(id.clone()));
-                        w.insert("path", Value::from(c.path.clone()));
-                        w.insert("args", export_args(c));
-                        w
-                    })
-                    .collect();
-                doc.insert("workflows", Json::Array(workflows));
-                base_app(app, &mut doc);
-                files.insert(
-                    format!("{app_name}/config/config_fed_server.json"),
-                    doc.to_pretty().into_bytes(),
-                );
+                let config = app_config(app, "workflows", id_entries(&app.workflows));
+                files.insert(format!("{app_name}/config/config_fed_server.json"), config);
                 copy_resources(app, loader, &mut custom)?;
             }
             if let Some(app) = client {
-                let mut doc = Json::object();
-                doc.insert("format_version", Value::from(2));
-                let executors = app.executors.iter().map(executor_entry).collect();
-                doc.insert("executors", Json::Array(executors));
-                base_app(app, &mut doc);
-                files.insert(
-                    format!("{app_name}/config/config_fed_client.json"),
-                    doc.to_pretty().into_bytes(),
-                );
+                let executors = Json::Array(app.executors.iter().map(executor_entry).collect());
+                let config = app_config(app, "executors", executors);
+                files.insert(format!("{app_name}/config/config_fed_client.json"), config);
                 copy_resources(app, loader, &mut custom)?;
             }
             for (path, bytes) in custom {
@@ -227,19 +204,33 @@ fn executor_entry(e: &ExecutorDef) -> Json {
     entry
 }
 
+/// An app's `config_fed_server.json` or `config_fed_client.json`: `format_version`, its own list
+/// (`workflows` or `executors`), then what both have.
+fn app_config(app: &App, list_key: &str, list: Json) -> Vec<u8> {
+    let mut doc = Json::object();
+    doc.insert("format_version", Value::from(2));
+    doc.insert(list_key, list);
+    base_app(app, &mut doc);
+    doc.to_pretty().into_bytes()
+}
+
+/// Workflows or components: `{"id", "path", "args"}` each.
+fn id_entries(list: &[(String, Component)]) -> Json {
+    Json::Array(
+        list.iter()
+            .map(|(id, c)| {
+                let mut w = Json::object();
+                w.insert("id", Value::from(id.clone()));
+                w.insert("path", Value::from(c.path.clone()));
+                w.insert("args", export_args(c));
+                w
+            })
+            .collect(),
+    )
+}
+
 fn base_app(app: &App, doc: &mut Json) {
-    let components = app
-        .components
-        .iter()
-        .map(|(id, c)| {
-            let mut w = Json::object();
-            w.insert("id", Value::from(id.clone()));
-            w.insert("path", Value::from(c.path.clone()));
-            w.insert("args", export_args(c));
-            w
-        })
-        .collect();
-    doc.insert("components", Json::Array(components));
+    doc.insert("components", id_entries(&app.components));
     doc.insert("task_data_filters", filters(&app.task_data_filters));
     doc.insert("task_result_filters", filters(&app.task_result_filters));
     for (k, v) in &app.params {

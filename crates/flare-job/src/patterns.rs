@@ -61,6 +61,22 @@ fn set(c: Component, name: &str, v: Option<Value>) -> Component {
     }
 }
 
+/// The patterns' last step: the training `runner` with its arguments and process mode, on all
+/// clients.
+fn add_runner(
+    mut job: FedJob,
+    mut runner: ScriptRunner,
+    args: &str,
+    launch_external_process: bool,
+    command: &str,
+) -> Result<FedJob, JobError> {
+    runner.script_args = CommandLine::Text(args.to_owned());
+    runner.launch_external_process = launch_external_process;
+    runner.command = CommandLine::Text(command.to_owned());
+    job.to_clients(runner, ToOptions::default())?;
+    Ok(job)
+}
+
 /// A job pattern read from JSON: `{"pattern": "fedavg", ...}`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "pattern", rename_all = "snake_case")]
@@ -222,12 +238,14 @@ impl FedAvgPattern {
             self.aggregation_weights.clone(),
         );
         job.to_server(controller, ToOptions::default())?;
-        let mut runner = ScriptRunner::new(&self.train_script).framework(Framework::Numpy);
-        runner.script_args = CommandLine::Text(self.train_args.clone());
-        runner.launch_external_process = self.launch_external_process;
-        runner.command = CommandLine::Text(self.command.clone());
-        job.to_clients(runner, ToOptions::default())?;
-        Ok(job)
+        let runner = ScriptRunner::new(&self.train_script).framework(Framework::Numpy);
+        add_runner(
+            job,
+            runner,
+            &self.train_args,
+            self.launch_external_process,
+            &self.command,
+        )
     }
 }
 
@@ -327,12 +345,14 @@ impl CyclicPattern {
             Component::new(FULL_MODEL_SHAREABLE_GENERATOR),
             ToOptions::id("shareable_generator"),
         )?;
-        let mut runner = ScriptRunner::new(&self.train_script).framework(self.framework);
-        runner.script_args = CommandLine::Text(self.train_args.clone());
-        runner.launch_external_process = self.launch_external_process;
-        runner.command = CommandLine::Text(self.command.clone());
-        job.to_clients(runner, ToOptions::default())?;
-        Ok(job)
+        let runner = ScriptRunner::new(&self.train_script).framework(self.framework);
+        add_runner(
+            job,
+            runner,
+            &self.train_args,
+            self.launch_external_process,
+            &self.command,
+        )
     }
 }
 
@@ -473,84 +493,110 @@ impl CcwfPattern {
         }
         let mut executor_added = false;
         for wf in &self.workflows {
-            match wf {
+            // The workflow's own controllers; then, as nvflare adds them, the training executor
+            // (once, with the first workflow), a swarm's model selector and cross-site evaluation.
+            let (executor, model_selector, persistor_id, cse) = match wf {
                 CcwfWorkflow::Swarm {
                     server,
                     client,
                     cse,
                 } => {
-                    let mut ctl = Component::new(SWARM_SERVER)
-                        .arg("num_rounds", Value::from(server.num_rounds));
-                    ctl.args.0.extend(server.args.0.iter().cloned());
-                    job.to_server(ctl, ToOptions::default())?;
+                    add_server_controller(&mut job, SWARM_SERVER, server.num_rounds, &server.args)?;
                     let metric_comparator_id = match &client.metric_comparator {
                         Some(m) => job.to_clients(m.clone(), ToOptions::id("metric_comparator"))?,
                         None => None,
                     };
-                    let persistor_id =
-                        job.to_clients(client.persistor.clone(), ToOptions::id("persistor"))?;
-                    let generator_id = job.to_clients(
-                        client.shareable_generator.clone(),
-                        ToOptions::id("shareable_generator"),
+                    let (persistor_id, generator_id) = add_persistor_and_generator(
+                        &mut job,
+                        &client.persistor,
+                        &client.shareable_generator,
                     )?;
                     let aggregator_id =
                         job.to_clients(client.aggregator.clone(), ToOptions::id("aggregator"))?;
-                    let mut ctl = Component::new(SWARM_CLIENT)
+                    let ctl = Component::new(SWARM_CLIENT)
                         .arg("aggregator_id", Value::from(aggregator_id))
                         .arg("persistor_id", Value::from(persistor_id.clone()))
                         .arg("shareable_generator_id", Value::from(generator_id))
                         .arg("metric_comparator_id", Value::from(metric_comparator_id));
-                    ctl.args.0.extend(client.args.0.iter().cloned());
-                    job.to_clients(ctl, ToOptions::tasks(["swarm_*"]))?;
-                    if !executor_added {
-                        job.to_clients(
-                            client.executor.clone(),
-                            ToOptions::tasks(executor_tasks.clone()),
-                        )?;
-                        executor_added = true;
-                    }
-                    if let Some(selector) = &client.model_selector {
-                        job.to_clients(selector.clone(), ToOptions::id("model_selector"))?;
-                    }
-                    if let Some(cse) = cse {
-                        add_cross_site_eval(&mut job, cse, persistor_id)?;
-                    }
+                    add_client_controller(&mut job, ctl, &client.args, "swarm_*")?;
+                    let selector = client.model_selector.as_ref();
+                    (&client.executor, selector, persistor_id, cse)
                 }
                 CcwfWorkflow::Cyclic {
                     server,
                     client,
                     cse,
                 } => {
-                    let mut ctl = Component::new(CYCLIC_SERVER)
-                        .arg("num_rounds", Value::from(server.num_rounds));
-                    ctl.args.0.extend(server.args.0.iter().cloned());
-                    job.to_server(ctl, ToOptions::default())?;
-                    let persistor_id =
-                        job.to_clients(client.persistor.clone(), ToOptions::id("persistor"))?;
-                    let generator_id = job.to_clients(
-                        client.shareable_generator.clone(),
-                        ToOptions::id("shareable_generator"),
+                    add_server_controller(
+                        &mut job,
+                        CYCLIC_SERVER,
+                        server.num_rounds,
+                        &server.args,
                     )?;
-                    let mut ctl = Component::new(CYCLIC_CLIENT)
+                    let (persistor_id, generator_id) = add_persistor_and_generator(
+                        &mut job,
+                        &client.persistor,
+                        &client.shareable_generator,
+                    )?;
+                    let ctl = Component::new(CYCLIC_CLIENT)
                         .arg("persistor_id", Value::from(persistor_id.clone()))
                         .arg("shareable_generator_id", Value::from(generator_id));
-                    ctl.args.0.extend(client.args.0.iter().cloned());
-                    job.to_clients(ctl, ToOptions::tasks(["cyclic_*"]))?;
-                    if !executor_added {
-                        job.to_clients(
-                            client.executor.clone(),
-                            ToOptions::tasks(executor_tasks.clone()),
-                        )?;
-                        executor_added = true;
-                    }
-                    if let Some(cse) = cse {
-                        add_cross_site_eval(&mut job, cse, persistor_id)?;
-                    }
+                    add_client_controller(&mut job, ctl, &client.args, "cyclic_*")?;
+                    (&client.executor, None, persistor_id, cse)
                 }
+            };
+            if !executor_added {
+                job.to_clients(executor.clone(), ToOptions::tasks(executor_tasks.clone()))?;
+                executor_added = true;
+            }
+            if let Some(selector) = model_selector {
+                job.to_clients(selector.clone(), ToOptions::id("model_selector"))?;
+            }
+            if let Some(cse) = cse {
+                add_cross_site_eval(&mut job, cse, persistor_id)?;
             }
         }
         Ok(job)
     }
+}
+
+/// A workflow's server controller: `num_rounds` and its other arguments.
+fn add_server_controller(
+    job: &mut FedJob,
+    class: &str,
+    num_rounds: i64,
+    args: &Args,
+) -> Result<(), JobError> {
+    let mut ctl = Component::new(class).arg("num_rounds", Value::from(num_rounds));
+    ctl.args.0.extend(args.0.iter().cloned());
+    job.to_server(ctl, ToOptions::default())?;
+    Ok(())
+}
+
+/// A workflow's client persistor and shareable generator; their ids.
+fn add_persistor_and_generator(
+    job: &mut FedJob,
+    persistor: &Component,
+    shareable_generator: &Component,
+) -> Result<(Option<String>, Option<String>), JobError> {
+    let persistor_id = job.to_clients(persistor.clone(), ToOptions::id("persistor"))?;
+    let generator_id = job.to_clients(
+        shareable_generator.clone(),
+        ToOptions::id("shareable_generator"),
+    )?;
+    Ok((persistor_id, generator_id))
+}
+
+/// A workflow's client controller `ctl` with its other arguments, for its `tasks` pattern.
+fn add_client_controller(
+    job: &mut FedJob,
+    mut ctl: Component,
+    args: &Args,
+    tasks: &str,
+) -> Result<(), JobError> {
+    ctl.args.0.extend(args.0.iter().cloned());
+    job.to_clients(ctl, ToOptions::tasks([tasks]))?;
+    Ok(())
 }
 
 fn add_cross_site_eval(
