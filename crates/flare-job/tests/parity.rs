@@ -229,6 +229,16 @@ fn none() -> ToOptions {
     ToOptions::default()
 }
 
+/// FedAvg on the server with `num_rounds` (and `num_clients`, when given).
+fn add_fedavg(job: &mut FedJob, num_clients: Option<i64>, num_rounds: i64) {
+    let fedavg = match num_clients {
+        Some(n) => c(FEDAVG).arg("num_clients", json!(n)),
+        None => c(FEDAVG),
+    };
+    job.to_server(fedavg.arg("num_rounds", json!(num_rounds)), none())
+        .unwrap();
+}
+
 fn numpy_runner(script: &str) -> ScriptRunner {
     ScriptRunner::new(script).framework(Framework::Numpy)
 }
@@ -237,13 +247,7 @@ fn numpy_runner(script: &str) -> ScriptRunner {
 fn basic_fedavg() {
     let mut job = FedJob::new("basic_fedavg").unwrap();
     job.set_min_clients(2).unwrap();
-    job.to_server(
-        c(FEDAVG)
-            .arg("num_clients", json!(2))
-            .arg("num_rounds", json!(3)),
-        none(),
-    )
-    .unwrap();
+    add_fedavg(&mut job, Some(2), 3);
     job.to_server(c(SELECTOR).arg("key_metric", json!("acc")), none())
         .unwrap();
     let id = job
@@ -260,13 +264,7 @@ fn basic_fedavg() {
 #[test]
 fn script_runner_modes() {
     let mut job = FedJob::new("script_runner_modes").unwrap();
-    job.to_server(
-        c(FEDAVG)
-            .arg("num_clients", json!(3))
-            .arg("num_rounds", json!(1)),
-        none(),
-    )
-    .unwrap();
+    add_fedavg(&mut job, Some(3), 1);
     job.to(
         ScriptRunner::new("train.py").script_args("--epochs 2"),
         "site-1",
@@ -313,8 +311,7 @@ fn executors_by_task() {
 #[test]
 fn filters_by_task() {
     let mut job = FedJob::new("filters_by_task").unwrap();
-    job.to_server(c(FEDAVG).arg("num_rounds", json!(1)), none())
-        .unwrap();
+    add_fedavg(&mut job, None, 1);
     job.to_clients(c(NP_TRAINER), none()).unwrap();
     let result = |tasks: &[&str]| ToOptions::filter(FilterType::TaskResult, tasks.iter().copied());
     job.to_clients(
@@ -347,8 +344,7 @@ fn filters_by_task() {
 #[test]
 fn resources() {
     let mut job = FedJob::new("resources").unwrap();
-    job.to_server(c(FEDAVG).arg("num_rounds", json!(1)), none())
-        .unwrap();
+    add_fedavg(&mut job, None, 1);
     job.to_server(JobObject::resource("data"), none()).unwrap();
     job.to_clients(JobObject::resource("train.py"), none())
         .unwrap();
@@ -381,10 +377,8 @@ fn as_id_references() {
 #[test]
 fn id_collisions() {
     let mut job = FedJob::new("id_collisions").unwrap();
-    job.to_server(c(FEDAVG).arg("num_rounds", json!(1)), none())
-        .unwrap();
-    job.to_server(c(FEDAVG).arg("num_rounds", json!(2)), none())
-        .unwrap();
+    add_fedavg(&mut job, None, 1);
+    add_fedavg(&mut job, None, 2);
     job.to_server(
         c(FEDAVG).arg("num_rounds", json!(3)),
         ToOptions::id("controller"),
@@ -437,13 +431,7 @@ fn id_collisions() {
 fn per_site_apps() {
     let mut job = FedJob::new("per_site_apps").unwrap();
     job.set_min_clients(2).unwrap();
-    job.to_server(
-        c(FEDAVG)
-            .arg("num_clients", json!(2))
-            .arg("num_rounds", json!(1)),
-        none(),
-    )
-    .unwrap();
+    add_fedavg(&mut job, Some(2), 1);
     job.to(c(NP_TRAINER).arg("delta", json!(5)), "site-1", none())
         .unwrap();
     job.to(JobObject::resource("data"), "site-1", none())
@@ -476,13 +464,7 @@ fn mandatory_and_resource_spec() {
         job.add_resource_spec("site-2", [("num_of_gpus", json!(1))])
             .is_err()
     );
-    job.to_server(
-        c(FEDAVG)
-            .arg("num_clients", json!(2))
-            .arg("num_rounds", json!(1)),
-        none(),
-    )
-    .unwrap();
+    add_fedavg(&mut job, Some(2), 1);
     job.to_clients(c(NP_TRAINER), none()).unwrap();
     check("mandatory_and_resource_spec", job);
 }
@@ -490,8 +472,7 @@ fn mandatory_and_resource_spec() {
 #[test]
 fn client_side_controller_and_params() {
     let mut job = FedJob::new("client_side_controller_and_params").unwrap();
-    job.to_server(c(FEDAVG).arg("num_rounds", json!(1)), none())
-        .unwrap();
+    add_fedavg(&mut job, None, 1);
     let params = flare_job::params(&[
         ("heartbeat_timeout", json!(600)),
         ("format_version", json!(2)),
@@ -513,8 +494,7 @@ fn client_side_controller_and_params() {
 #[test]
 fn custom_class() {
     let mut job = FedJob::new("custom_class").unwrap();
-    job.to_server(c(FEDAVG).arg("num_rounds", json!(1)), none())
-        .unwrap();
+    add_fedavg(&mut job, None, 1);
     let other = job.as_id(c(NP_PERSISTOR));
     let mine = Component::custom("custom_comps.MyComp", Kind::Component)
         .arg("threshold", json!(5))
