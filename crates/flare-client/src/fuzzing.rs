@@ -176,15 +176,7 @@ pub fn golden_seeds(transcript: &str, decoded: &str) -> Result<Vec<Seed>, String
         let body = fobs::encode(&value);
         let name = format!("golden-frame-{frame:02}");
         let cell = cell_headers(entry);
-        let sfm = sfm::encode_frame(
-            sfm::frame_type::DATA,
-            sfm::APP_CELLNET,
-            frame as u16,
-            frame as u16,
-            Some(&cell),
-            &body,
-        )
-        .map_err(|e| e.to_string())?;
+        let sfm = data_frame(frame as u16, frame as u16, &cell, &body)?;
         seeds.push(seed("sfm_frame", &name, sfm));
         if let Some(mut spec) = headers {
             // The same blob as one stream of up to three chunks, sent out of order.
@@ -201,15 +193,7 @@ pub fn golden_seeds(transcript: &str, decoded: &str) -> Result<Vec<Seed>, String
                     ("sm__sz".to_owned(), Value::from(body.len() as u64)),
                 ]);
                 let map = sfm::map(spec.iter().map(|(k, v)| (k.as_str(), v.clone())));
-                let f = sfm::encode_frame(
-                    sfm::frame_type::DATA,
-                    sfm::APP_CELLNET,
-                    frame as u16,
-                    i as u16,
-                    Some(&map),
-                    &body[w[0]..w[1]],
-                )
-                .map_err(|e| e.to_string())?;
+                let f = data_frame(frame as u16, i as u16, &map, &body[w[0]..w[1]])?;
                 records.extend_from_slice(&(f.len() as u16).to_be_bytes());
                 records.extend_from_slice(&f);
             }
@@ -245,6 +229,24 @@ fn spec_headers(spec: &ChunkSpec<'_>) -> Vec<(String, Value)> {
 }
 
 /// CellNet headers like the captured ones, for a transcript entry.
+/// A cellnet data frame of stream `stream_id` with `headers`.
+fn data_frame(
+    stream_id: u16,
+    sequence: u16,
+    headers: &Value,
+    payload: &[u8],
+) -> Result<Vec<u8>, String> {
+    sfm::encode_frame(
+        sfm::frame_type::DATA,
+        sfm::APP_CELLNET,
+        stream_id,
+        sequence,
+        Some(headers),
+        payload,
+    )
+    .map_err(|e| e.to_string())
+}
+
 fn cell_headers(entry: &serde_json::Value) -> Value {
     let s = |k: &str| entry[k].as_str().unwrap_or_default().to_owned();
     let (channel, topic) = if entry["sm_ch"].is_string() {

@@ -47,13 +47,9 @@ fn rows() -> Vec<Vec<String>> {
     rows
 }
 
-/// `split_to_args` of each line, by the venv's python.
-fn split_by_nvflare(lines: &[String]) -> Vec<Vec<String>> {
+/// Runs `script` with the venv's python, `input` as JSON on its stdin; its JSON stdout.
+fn run_python(script: &str, input: impl serde::Serialize) -> Vec<Vec<String>> {
     let python = Poc::venv_python();
-    let script = "import json, sys\n\
-                  from nvflare.fuel.hci.cmd_arg_utils import split_to_args\n\
-                  lines = json.load(sys.stdin)\n\
-                  json.dump([split_to_args(l) for l in lines], sys.stdout)\n";
     let mut child = Command::new(&python)
         .args(["-c", script])
         .stdin(Stdio::piped())
@@ -64,35 +60,29 @@ fn split_by_nvflare(lines: &[String]) -> Vec<Vec<String>> {
         .stdin
         .take()
         .unwrap()
-        .write_all(serde_json::to_string(lines).unwrap().as_bytes())
+        .write_all(serde_json::to_string(&input).unwrap().as_bytes())
         .unwrap();
     let out = child.wait_with_output().unwrap();
     assert!(out.status.success(), "python failed");
     serde_json::from_slice(&out.stdout).unwrap()
 }
 
+/// `split_to_args` of each line, by the venv's python.
+fn split_by_nvflare(lines: &[String]) -> Vec<Vec<String>> {
+    let script = "import json, sys\n\
+                  from nvflare.fuel.hci.cmd_arg_utils import split_to_args\n\
+                  lines = json.load(sys.stdin)\n\
+                  json.dump([split_to_args(l) for l in lines], sys.stdout)\n";
+    run_python(script, lines)
+}
+
 /// NVFlare's own `join_args` of each argument list, then its `split_to_args`.
 fn nvflare_round_trip(parts: &[Vec<String>]) -> Vec<Vec<String>> {
-    let python = Poc::venv_python();
     let script = "import json, sys\n\
                   from nvflare.fuel.hci.cmd_arg_utils import join_args, split_to_args\n\
                   parts = json.load(sys.stdin)\n\
                   json.dump([split_to_args(join_args(p)) for p in parts], sys.stdout)\n";
-    let mut child = Command::new(&python)
-        .args(["-c", script])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap_or_else(|e| panic!("cannot run {}: {e}", python.display()));
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(serde_json::to_string(parts).unwrap().as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
-    assert!(out.status.success(), "python failed");
-    serde_json::from_slice(&out.stdout).unwrap()
+    run_python(script, parts)
 }
 
 #[test]
