@@ -64,6 +64,23 @@ struct FakeState {
     waiting: usize,
 }
 
+impl FakeState {
+    /// Job `job_id`'s meta, or NVFlare's answer for a job it does not know.
+    fn meta(&self, job_id: &str) -> Result<JobMeta, FlareError> {
+        self.metas
+            .get(job_id)
+            .cloned()
+            .ok_or_else(|| job_not_found(job_id))
+    }
+}
+
+/// NVFlare's answer for a job it does not know.
+fn job_not_found(job_id: &str) -> FlareError {
+    FlareError::JobNotFound {
+        message: format!("job {job_id} does not exist"),
+    }
+}
+
 /// A running job's `show_stats` and `show_errors` maps: site → component → value.
 #[derive(Clone, Debug, Default)]
 struct FakeLive {
@@ -261,13 +278,7 @@ impl FakeNvflare {
                     });
                 }
                 state.job_polls += 1;
-                state
-                    .metas
-                    .get(job_id)
-                    .cloned()
-                    .ok_or_else(|| FlareError::JobNotFound {
-                        message: format!("job {job_id} does not exist"),
-                    })?
+                state.meta(job_id)?
             };
             let finished = meta.status.starts_with("FINISHED");
             let timed_out = timeout > 0.0 && start.elapsed().as_secs_f64() >= timeout;
@@ -390,13 +401,7 @@ impl FakeNvflare {
                 }
             };
             state.commands.push(Command::Read(command));
-            state
-                .metas
-                .get(job_id)
-                .cloned()
-                .ok_or_else(|| FlareError::JobNotFound {
-                    message: format!("job {job_id} does not exist"),
-                })?
+            state.meta(job_id)?
         };
         let folder = dest_dir.join(job_id);
         let write = |relative: &str, text: &str| -> std::io::Result<()> {
@@ -495,19 +500,12 @@ impl FakeNvflare {
                 };
                 Ok(Reply::Jobs(jobs))
             }
-            Command::Read(ReadCommand::GetJobMeta { job_id }) => state
-                .metas
-                .get(job_id)
-                .cloned()
-                .map(Reply::JobMeta)
-                .ok_or_else(|| FlareError::JobNotFound {
-                    message: format!("job {job_id} does not exist"),
-                }),
+            Command::Read(ReadCommand::GetJobMeta { job_id }) => {
+                state.meta(job_id).map(Reply::JobMeta)
+            }
             Command::Mutate(MutateCommand::AbortJob { job_id }) => {
                 let Some(meta) = state.metas.get_mut(job_id) else {
-                    return Err(FlareError::JobNotFound {
-                        message: format!("job {job_id} does not exist"),
-                    });
+                    return Err(job_not_found(job_id));
                 };
                 meta.status = "FINISHED:ABORTED".into();
                 state.live.remove(job_id);
@@ -529,9 +527,7 @@ impl FakeNvflare {
                 },
             ) => {
                 let Some(meta) = state.metas.get(job_id) else {
-                    return Err(FlareError::JobNotFound {
-                        message: format!("job {job_id} does not exist"),
-                    });
+                    return Err(job_not_found(job_id));
                 };
                 if meta.status != "RUNNING" {
                     return Err(FlareError::JobNotRunning {

@@ -6,7 +6,11 @@ use axum::http::{HeaderName, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use flare_model::ErrorBody;
 
+use crate::audit::AuditRecord;
+use crate::auth::LoginSession;
+use crate::clock::now_ms;
 use crate::origin::OriginError;
+use crate::state::AppState;
 use crate::study::StudyError;
 
 pub mod compose;
@@ -106,6 +110,29 @@ impl From<StudyError> for ApiError {
         };
         ApiError::new(status, e.to_string())
     }
+}
+
+/// Records an operator's action over HTTP (an upload, a composer action) or its refusal in the
+/// audit trail.
+pub fn audit(
+    state: &AppState,
+    login: &LoginSession,
+    command: &str,
+    outcome: &str,
+    message: Option<&str>,
+) {
+    let user = &login.user;
+    state.audit.record(&AuditRecord {
+        at_ms: now_ms(),
+        user: &user.name,
+        role: user.role,
+        identity: &user.identity,
+        study: &user.study,
+        command,
+        outcome,
+        message,
+        kiosk_token: None,
+    });
 }
 
 /// `/api/*` paths that are no endpoint: a JSON 404, never the console's index.html.

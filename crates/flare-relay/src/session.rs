@@ -72,8 +72,9 @@ pub struct TabFiles {
     pub owner: String,
 }
 
-/// A tab of an operator: may send any command its NVFlare identity is authorized for.
-pub struct OperatorSession {
+/// What a tab holds whatever its role. Private to this module: only the session types below
+/// decide what reaches the hub.
+struct Tab {
     hub: Arc<Hub>,
     actor: Actor,
     audit: Arc<Audit>,
@@ -83,17 +84,12 @@ pub struct OperatorSession {
     activity: Option<Activity>,
 }
 
+/// A tab of an operator: may send any command its NVFlare identity is authorized for.
+pub struct OperatorSession(Tab);
+
 /// A tab of a viewer (a kiosk screen too): may only read, and only what its [`Permissions`]
 /// allow.
-pub struct ViewerSession {
-    hub: Arc<Hub>,
-    actor: Actor,
-    audit: Arc<Audit>,
-    files: TabFiles,
-    permissions: Permissions,
-    /// The login's last use, renewed by the tab's commands and subscriptions.
-    activity: Option<Activity>,
-}
+pub struct ViewerSession(Tab);
 
 /// What a tab's socket may ask its hub besides commands: topics to watch and the link state. It
 /// holds the hub privately and has no way to run a command.
@@ -123,35 +119,38 @@ impl Subscriptions {
     }
 }
 
-/// Runs a read the actor's `permissions` allow, answering the job library and downloads on the
-/// relay; any other read is refused and audited, and never reaches the hub.
-async fn read(
-    hub: &Arc<Hub>,
-    files: &TabFiles,
-    permissions: &Permissions,
-    actor: &Actor,
-    audit: &Audit,
-    command: &ReadCommand,
-) -> Result<Reply, FlareError> {
-    if let Err(refusal) = permissions.check_read(command) {
-        actor.record(audit, command.name(), "refused", Some(refusal.message()));
-        return Err(refusal);
+impl Tab {
+    /// Runs a read the actor's `permissions` allow, answering the job library and downloads on
+    /// the relay; any other read is refused and audited, and never reaches the hub.
+    async fn read(&self, command: &ReadCommand) -> Result<Reply, FlareError> {
+        let (hub, files) = (&self.hub, &self.files);
+        if let Err(refusal) = self.permissions.check_read(command) {
+            self.record(command.name(), "refused", Some(refusal.message()));
+            return Err(refusal);
+        }
+        match command {
+            ReadCommand::GetAvailableAppsToUpload => {
+                files.transfers.library_names().map(Reply::Names)
+            }
+            ReadCommand::DownloadJobResult { job_id } => {
+                files
+                    .transfers
+                    .download_job(hub, &files.owner, job_id, false)
+                    .await
+            }
+            ReadCommand::DownloadJobComponents { job_id } => {
+                files
+                    .transfers
+                    .download_job(hub, &files.owner, job_id, true)
+                    .await
+            }
+            other => hub.execute(&Command::Read(other.clone())).await,
+        }
     }
-    match command {
-        ReadCommand::GetAvailableAppsToUpload => files.transfers.library_names().map(Reply::Names),
-        ReadCommand::DownloadJobResult { job_id } => {
-            files
-                .transfers
-                .download_job(hub, &files.owner, job_id, false)
-                .await
-        }
-        ReadCommand::DownloadJobComponents { job_id } => {
-            files
-                .transfers
-                .download_job(hub, &files.owner, job_id, true)
-                .await
-        }
-        other => hub.execute(&Command::Read(other.clone())).await,
+
+    /// Records one command of the tab's actor, with its outcome, in the audit trail.
+    fn record(&self, command: &str, outcome: &str, message: Option<&str>) {
+        self.actor.record(&self.audit, command, outcome, message);
     }
 }
 
@@ -190,38 +189,28 @@ pub enum TabSession {
 impl OperatorSession {
     /// Runs any command; mutating ones are audited with their outcome.
     pub async fn execute(&self, command: &Command) -> Result<Reply, FlareError> {
+        let tab = &self.0;
         let result = match command {
-            Command::Read(read_command) => {
-                let (actor, audit) = (&self.actor, &*self.audit);
-                read(
-                    &self.hub,
-                    &self.files,
-                    &self.permissions,
-                    actor,
-                    audit,
-                    read_command,
-                )
-                .await
-            }
+            Command::Read(read_command) => tab.read(read_command).await,
             Command::Mutate(MutateCommand::SubmitJob {
                 upload_id,
                 submit_token,
             }) => {
-                self.files
+                tab.files
                     .transfers
                     .submit(
-                        &self.hub,
-                        &self.files.owner,
+                        &tab.hub,
+                        &tab.files.owner,
                         upload_id,
                         submit_token.as_deref(),
                     )
                     .await
             }
-            Command::Mutate(_) => self.hub.execute(command).await,
+            Command::Mutate(_) => tab.hub.execute(command).await,
         };
         if let (Command::Mutate(mutate), Ok(reply)) = (command, &result) {
             for topic in topics_changed_by(mutate, reply) {
-                self.hub.poll_soon(&topic);
+                tab.hub.poll_soon(&topic);
             }
         }
         if command.is_mutating() {
@@ -229,9 +218,7 @@ impl OperatorSession {
                 Ok(_) => ("ok", None),
                 Err(e) => ("error", Some(e.to_string())),
             };
-            let audit = &self.audit;
-            self.actor
-                .record(audit, command.name(), outcome, message.as_deref());
+            tab.record(command.name(), outcome, message.as_deref());
         }
         result
     }
@@ -240,16 +227,7 @@ impl OperatorSession {
 impl ViewerSession {
     /// Runs a read-only command its permissions allow.
     pub async fn read(&self, command: ReadCommand) -> Result<Reply, FlareError> {
-        let (actor, audit) = (&self.actor, &*self.audit);
-        read(
-            &self.hub,
-            &self.files,
-            &self.permissions,
-            actor,
-            audit,
-            &command,
-        )
-        .await
+        self.0.read(&command).await
     }
 
     /// Refuses a mutating command and audits the refusal; it never reaches the hub.
@@ -260,9 +238,8 @@ impl ViewerSession {
                 command.name()
             ),
         };
-        let audit = &self.audit;
-        self.actor
-            .record(audit, command.name(), "refused", Some(error.message()));
+        self.0
+            .record(command.name(), "refused", Some(error.message()));
         error
     }
 }
@@ -272,71 +249,61 @@ impl TabSession {
     /// everyone else (kiosk screens included) a [`ViewerSession`] with their permissions.
     pub fn new(hub: Arc<Hub>, actor: Actor, audit: Arc<Audit>, files: TabFiles) -> TabSession {
         let permissions = actor.permissions();
+        let tab = Tab {
+            hub,
+            actor,
+            audit,
+            files,
+            permissions,
+            activity: None,
+        };
         match permissions.kind() {
-            SessionKind::Operator => TabSession::Operator(OperatorSession {
-                hub,
-                actor,
-                audit,
-                files,
-                permissions,
-                activity: None,
-            }),
-            SessionKind::Viewer | SessionKind::Kiosk => TabSession::Viewer(ViewerSession {
-                hub,
-                actor,
-                audit,
-                files,
-                permissions,
-                activity: None,
-            }),
+            SessionKind::Operator => TabSession::Operator(OperatorSession(tab)),
+            SessionKind::Viewer | SessionKind::Kiosk => TabSession::Viewer(ViewerSession(tab)),
+        }
+    }
+
+    /// What every tab holds, whatever its role.
+    fn tab(&self) -> &Tab {
+        match self {
+            TabSession::Operator(operator) => &operator.0,
+            TabSession::Viewer(viewer) => &viewer.0,
         }
     }
 
     /// The same tab, renewing `activity` (its login's) with every command and subscription.
     pub fn with_activity(mut self, activity: Activity) -> TabSession {
-        match &mut self {
-            TabSession::Operator(operator) => operator.activity = Some(activity),
-            TabSession::Viewer(viewer) => viewer.activity = Some(activity),
-        }
+        let tab = match &mut self {
+            TabSession::Operator(operator) => &mut operator.0,
+            TabSession::Viewer(viewer) => &mut viewer.0,
+        };
+        tab.activity = Some(activity);
         self
     }
 
     /// What the tab may read and watch.
     pub fn permissions(&self) -> Permissions {
-        match self {
-            TabSession::Operator(operator) => operator.permissions,
-            TabSession::Viewer(viewer) => viewer.permissions,
-        }
+        self.tab().permissions
     }
 
     /// Who the tab acts for.
     pub fn actor(&self) -> &Actor {
-        match self {
-            TabSession::Operator(operator) => &operator.actor,
-            TabSession::Viewer(viewer) => &viewer.actor,
-        }
+        &self.tab().actor
     }
 
     /// The tab's topics and link state, without the hub's commands.
     pub fn subscriptions(&self) -> Subscriptions {
-        let (hub, activity) = match self {
-            TabSession::Operator(operator) => (&operator.hub, &operator.activity),
-            TabSession::Viewer(viewer) => (&viewer.hub, &viewer.activity),
-        };
+        let tab = self.tab();
         Subscriptions {
-            hub: hub.clone(),
-            activity: activity.clone(),
+            hub: tab.hub.clone(),
+            activity: tab.activity.clone(),
         }
     }
 
     /// Runs a command a tab sent, if its role allows it. A viewer's mutating command is refused
     /// and audited; it never reaches the hub.
     pub async fn dispatch(&self, command: Command) -> Result<Reply, FlareError> {
-        let activity = match self {
-            TabSession::Operator(operator) => &operator.activity,
-            TabSession::Viewer(viewer) => &viewer.activity,
-        };
-        if let Some(activity) = activity {
+        if let Some(activity) = &self.tab().activity {
             activity.touch();
         }
         match (self, command) {

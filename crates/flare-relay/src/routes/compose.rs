@@ -14,10 +14,8 @@ use flare_job::compose::Composition;
 use flare_job::{ExportedJob, JobError};
 use flare_model::Uploaded;
 
-use crate::audit::AuditRecord;
 use crate::auth::LoginSession;
-use crate::clock::now_ms;
-use crate::routes::{ApiError, Checked, JsonBody, Login, OriginRequired};
+use crate::routes::{ApiError, Checked, JsonBody, Login, OriginRequired, audit};
 use crate::state::AppState;
 
 impl JsonBody for Composition {
@@ -70,28 +68,6 @@ impl FromRequestParts<AppState> for ComposerReader {
         }
         Ok(ComposerReader(login))
     }
-}
-
-/// Records a composer action (or its refusal) in the audit trail.
-pub fn audit(
-    state: &AppState,
-    login: &LoginSession,
-    command: &str,
-    outcome: &str,
-    message: Option<&str>,
-) {
-    let user = &login.user;
-    state.audit.record(&AuditRecord {
-        at_ms: now_ms(),
-        user: &user.name,
-        role: user.role,
-        identity: &user.identity,
-        study: &user.study,
-        command,
-        outcome,
-        message,
-        kiosk_token: None,
-    });
 }
 
 /// A composition flare-job refuses: 400 with flare-job's message.

@@ -7,8 +7,8 @@ use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
 use axum::response::{IntoResponse, Response};
 use flare_job::compose::Composition;
 
-use crate::routes::compose::{Composer, audit, export};
-use crate::routes::{ApiError, Checked};
+use crate::routes::compose::{Composer, export};
+use crate::routes::{ApiError, Checked, audit};
 use crate::state::AppState;
 
 pub async fn handler(

@@ -18,9 +18,7 @@ use serde::Deserialize;
 use tokio::io::AsyncWriteExt;
 use tokio_util::io::ReaderStream;
 
-use crate::audit::AuditRecord;
 use crate::auth::LoginSession;
-use crate::clock::now_ms;
 use crate::routes::{ApiError, Login, OriginRequired};
 use crate::state::AppState;
 use crate::transfers::UploadSlot;
@@ -199,18 +197,7 @@ fn admit(
 
 /// Records an upload (or its refusal) in the audit trail as the `upload_job` action.
 fn audit(state: &AppState, login: &LoginSession, outcome: &str, message: Option<&str>) {
-    let user = &login.user;
-    state.audit.record(&AuditRecord {
-        at_ms: now_ms(),
-        user: &user.name,
-        role: user.role,
-        identity: &user.identity,
-        study: &user.study,
-        command: "upload_job",
-        outcome,
-        message,
-        kiosk_token: None,
-    });
+    crate::routes::audit(state, login, "upload_job", outcome, message);
 }
 
 fn too_large(cap: u64) -> String {
