@@ -14,7 +14,8 @@ use std::time::Duration;
 
 use fantoccini::{Client, Locator};
 use flare_e2e::{
-    ADMIN, Deadline, OPERATOR, Relay, current_path, poc, screenshot, sign_in, wait_css,
+    ADMIN, AbortOnDrop, Deadline, OPERATOR, Relay, current_path, field_value, poc, screenshot,
+    sign_in, wait_css,
 };
 use flare_poc::Poc;
 use serde_json::{Value, json};
@@ -45,29 +46,6 @@ impl Scratch {
 impl Drop for Scratch {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-/// Aborts a job this test started when dropped, unless it finished (nvflare's own client).
-struct AbortOnDrop(&'static Poc, String);
-
-impl Drop for AbortOnDrop {
-    fn drop(&mut self) {
-        const CODE: &str = r#"
-import sys
-from nvflare.fuel.flare_api.flare_api import new_secure_session
-s = new_secure_session(sys.argv[1], sys.argv[2], timeout=30)
-try:
-    if not str(s.get_job_meta(sys.argv[3]).get("status", "")).startswith("FINISHED"):
-        s.abort_job(sys.argv[3])
-finally:
-    s.close()
-"#;
-        let _ = Command::new(Poc::venv_python())
-            .args(["-c", CODE, ADMIN])
-            .arg(self.0.admin_kit(ADMIN))
-            .arg(&self.1)
-            .output();
     }
 }
 
@@ -459,7 +437,7 @@ async fn a_composed_numpy_fedavg_job_runs_and_matches_nvflares_export() {
 
         // Submit; the job page shows the rounds moving and the end.
         let job_id = submit(&client).await;
-        let _abort = AbortOnDrop(poc, job_id.clone());
+        let _abort = AbortOnDrop::new(poc, &job_id);
         let (status, rounds) = finished_on_screen(&client).await;
         screenshot(&client, "compose-job-finished").await;
         assert_eq!(status, COMPLETED, "status of composed job {job_id}");
@@ -473,12 +451,7 @@ async fn a_composed_numpy_fedavg_job_runs_and_matches_nvflares_export() {
             .goto(&format!("{base}/compose"))
             .await
             .expect("open /compose");
-        let name = find(&client, "#compose-name")
-            .await
-            .prop("value")
-            .await
-            .ok()
-            .flatten();
+        let name = field_value(&client, "#compose-name", PAGE_LIMIT).await;
         assert_eq!(
             name.as_deref(),
             Some("compose-e2e"),
@@ -498,7 +471,7 @@ async fn a_composed_numpy_fedavg_job_runs_and_matches_nvflares_export() {
         .await;
         screenshot(&client, "compose-broken").await;
         let broken_id = submit(&client).await;
-        let _abort_broken = AbortOnDrop(poc, broken_id.clone());
+        let _abort_broken = AbortOnDrop::new(poc, &broken_id);
         let (status, _) = finished_on_screen(&client).await;
         screenshot(&client, "compose-broken-finished").await;
         assert_ne!(

@@ -16,8 +16,8 @@ use fantoccini::{Client, Locator};
 use flare_e2e::faults::{Dir, Fault, FaultProxy, folders_named, kit_via, rss_kib};
 use flare_e2e::{
     ADMIN, Deadline, OPERATOR, Relay, WsStream, click_button, command, command_when_connected,
-    current_path, input_labelled, next_frame, open_ws, poc, scratch_dir, screenshot,
-    session_cookie, sign_in_to_overview, wait_css, wait_path, with_browser,
+    current_path, input_labelled, mark_page, next_frame, not_reloaded, open_ws, poc, scratch_dir,
+    screenshot, session_cookie, sign_in_to_overview, upload_zip, wait_css, wait_path, with_browser,
 };
 use flare_model::{Event, FlareError, LinkState, Reply, ServerFrame};
 use flare_poc::Poc;
@@ -337,21 +337,6 @@ async fn wait_indicator(client: &Client, states: &[&str], limit: Duration) -> St
         }
         deadline.tick((states, state)).await;
     }
-}
-
-async fn mark_page(client: &Client) {
-    client
-        .execute("window.__marker = 1;", vec![])
-        .await
-        .expect("mark the page");
-}
-
-async fn not_reloaded(client: &Client) -> bool {
-    client
-        .execute("return window.__marker === 1;", vec![])
-        .await
-        .expect("read the marker")
-        == json!(true)
 }
 
 // --- tests ---------------------------------------------------------------------------------------
@@ -832,18 +817,7 @@ async fn relay_killed_and_restarted_under_an_open_tab() {
         .expect("zip hello-numpy");
     assert!(made.success(), "zip hello-numpy");
     let cookie = session_cookie(&relay, OPERATOR).await;
-    let response = reqwest::Client::new()
-        .post(format!("{}/api/upload", relay.base))
-        .header("Origin", &relay.base)
-        .header("Cookie", &cookie)
-        .header("Content-Type", "application/zip")
-        .body(std::fs::read(&zip).expect("read the zip"))
-        .send()
-        .await
-        .expect("POST /api/upload");
-    assert_eq!(response.status().as_u16(), 200, "upload");
-    let upload: Value = response.json().await.expect("upload reply");
-    let upload_id = upload["upload_id"].as_str().expect("upload_id").to_owned();
+    let upload_id = upload_zip(&relay, &cookie, &zip).await;
     assert_eq!(folders_named(&work, "flare-upload-").len(), 1);
 
     let relay_ref = &mut relay;

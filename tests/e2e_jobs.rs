@@ -10,12 +10,13 @@ use std::time::Duration;
 
 use fantoccini::{Client, Locator};
 use flare_e2e::{
-    ADMIN, Deadline, OPERATOR, Relay, click_css, click_xpath, command, current_path, open_ws, poc,
-    screenshot, session_cookie, sign_in, submit_hello_numpy, wait_css, wait_xpath, with_browser,
+    ADMIN, AbortOnDrop, Deadline, OPERATOR, Relay, click_css, click_xpath, command, current_path,
+    mark_page, not_reloaded, open_ws, poc, screenshot, session_cookie, sign_in, submit_hello_numpy,
+    upload_zip, wait_css, wait_xpath, with_browser,
 };
 use flare_model::{Reply, ServerFrame};
 use flare_poc::Poc;
-use serde_json::{Value, json};
+use serde_json::json;
 
 const COMPLETED: &str = "FINISHED:COMPLETED";
 const ABORTED: &str = "FINISHED:ABORTED";
@@ -157,44 +158,6 @@ print(json.dumps([listed, seen]))
     serde_json::from_str(last).unwrap_or_else(|e| panic!("list/meta as json: {e}: {out}"))
 }
 
-/// Aborts a job this test started when dropped (test end or failure), with nvflare's own
-/// Python client; a job that already finished is left alone.
-struct AbortOnDrop {
-    poc: &'static Poc,
-    job_id: String,
-}
-
-impl AbortOnDrop {
-    fn new(poc: &'static Poc, job_id: &str) -> AbortOnDrop {
-        AbortOnDrop {
-            poc,
-            job_id: job_id.to_owned(),
-        }
-    }
-}
-
-impl Drop for AbortOnDrop {
-    fn drop(&mut self) {
-        const CODE: &str = r#"
-import sys
-from nvflare.fuel.flare_api.flare_api import new_secure_session
-s = new_secure_session(sys.argv[1], sys.argv[2], timeout=30)
-try:
-    if not str(s.get_job_meta(sys.argv[3]).get("status", "")).startswith("FINISHED"):
-        s.abort_job(sys.argv[3])
-finally:
-    s.close()
-"#;
-        let _ = Command::new(Poc::venv_python())
-            .arg("-c")
-            .arg(CODE)
-            .arg(ADMIN)
-            .arg(self.poc.admin_kit(ADMIN))
-            .arg(&self.job_id)
-            .output();
-    }
-}
-
 /// A relay with the repo's job library and its own `work_dir` (`<scratch>/work`).
 async fn jobs_relay(name: &str, poc: &'static Poc) -> (Relay, Scratch) {
     let root = Scratch::new(&format!("relay-{name}"));
@@ -329,20 +292,8 @@ async fn recorded_progress(client: &Client, id: &str) -> Vec<(f64, f64)> {
         .collect()
 }
 
-/// Sets a marker that only survives in-app navigation.
-async fn mark_page(client: &Client) {
-    client
-        .execute("window.__marker = 1;", vec![])
-        .await
-        .expect("mark the page");
-}
-
 async fn assert_not_reloaded(client: &Client) {
-    let marker = client
-        .execute("return window.__marker === 1;", vec![])
-        .await
-        .expect("read the marker");
-    assert_eq!(marker, json!(true), "the page reloaded");
+    assert!(not_reloaded(client).await, "the page reloaded");
 }
 
 /// Opens `/submit` and picks `zip` with the page's zip picker.
@@ -733,18 +684,7 @@ async fn submit_retried_with_the_same_token_makes_one_job() {
     let zip = files.join("hello-numpy.zip");
     zip_hello_numpy(&zip, 2, 0.0, &[]).await;
     let cookie = session_cookie(&relay, OPERATOR).await;
-    let response = reqwest::Client::new()
-        .post(format!("{}/api/upload", relay.base))
-        .header("Origin", &relay.base)
-        .header("Cookie", &cookie)
-        .header("Content-Type", "application/zip")
-        .body(std::fs::read(&zip).expect("read the zip"))
-        .send()
-        .await
-        .expect("POST /api/upload");
-    assert_eq!(response.status().as_u16(), 200, "upload");
-    let upload: Value = response.json().await.expect("upload reply");
-    let upload_id = upload["upload_id"].as_str().expect("upload_id").to_owned();
+    let upload_id = upload_zip(&relay, &cookie, &zip).await;
 
     let mut ws = open_ws(&relay, Some(&cookie), &relay.base)
         .await

@@ -10,8 +10,9 @@ use std::time::Duration;
 use fantoccini::{Client, Locator};
 use flare_e2e::{
     Deadline, OPERATOR, Relay, click_css, click_nav_link, command, command_when_connected,
-    current_path, open_ws, poc, post_for_session, screenshot, session_cookie, sign_in_to_overview,
-    submit_hello_numpy, wait_css, wait_job_finished, wait_path, wait_xpath, with_browser,
+    current_path, mark_page, not_reloaded, open_ws, poc, post_for_session, screenshot,
+    session_cookie, sign_in_to_overview, submit_hello_numpy, wait_css, wait_job_finished,
+    wait_path, wait_xpath, with_browser,
 };
 use flare_model::{FlareError, ServerFrame};
 use flare_poc::Poc;
@@ -94,7 +95,8 @@ async fn present(client: &Client, css: &str) -> bool {
     client.find(Locator::Css(css)).await.is_ok()
 }
 
-/// Opens the kiosk link in `client` and waits for the wall screen with both sites.
+/// Opens the kiosk link in `client`, waits for the wall screen with both sites and marks the page
+/// (see [`not_reloaded`]).
 async fn open_wall(client: &Client, base: &str, url: &str) {
     let full = if url.starts_with("http") {
         url.to_owned()
@@ -106,19 +108,7 @@ async fn open_wall(client: &Client, base: &str, url: &str) {
     wait_css(client, "#wall", PAGE_LIMIT).await;
     wait_css(client, r#"li.wall-site[data-site="site-1"]"#, PAGE_LIMIT).await;
     wait_css(client, r#"li.wall-site[data-site="site-2"]"#, PAGE_LIMIT).await;
-    client
-        .execute("window.__marker = 1;", vec![])
-        .await
-        .expect("mark the page");
-}
-
-/// True when the page was not reloaded since [`open_wall`].
-async fn not_reloaded(client: &Client) -> bool {
-    client
-        .execute("return window.__marker === 1;", vec![])
-        .await
-        .expect("read the marker")
-        == json!(true)
+    mark_page(client).await;
 }
 
 // --- tests ---------------------------------------------------------------------------------------

@@ -11,9 +11,10 @@ use std::time::Duration;
 use fantoccini::{Client, Locator};
 use flare_e2e::{
     ADMIN, Deadline, LEAD, OPERATOR, ORG_ADMIN, Relay, click_button, click_css, click_nav_link,
-    click_xpath, command_ok, command_when_connected, current_path, input_labelled, open_ws,
-    open_ws_study, poc, screenshot, session_cookie, sign_in_to_overview, submit_hello_numpy,
-    submit_hello_numpy_into, wait_css, wait_job_finished, wait_path, wait_xpath, with_browser,
+    click_xpath, command_ok, command_when_connected, current_path, field_value, input_labelled,
+    open_ws, open_ws_study, poc, screenshot, session_cookie, sign_in_to_overview,
+    submit_hello_numpy, submit_hello_numpy_into, wait_css, wait_job_finished, wait_path,
+    wait_xpath, with_browser,
 };
 use flare_model::Reply;
 use flare_poc::Poc;
@@ -544,12 +545,7 @@ async fn job_in_a_study_is_listed_there_not_in_default_and_blocks_removing_the_s
         eprintln!("switcher landed on {}", current_path(&client).await);
         wait_css(&client, &format!(r#"tr[data-job-id="{sj}"]"#), PAGE_LIMIT).await;
         lists_only(&client, &format!("{base}/studies/{name}/jobs"), &sj, &dj).await;
-        let value = wait_css(&client, "select#study-switcher", PAGE_LIMIT)
-            .await
-            .prop("value")
-            .await
-            .ok()
-            .flatten();
+        let value = field_value(&client, "select#study-switcher", PAGE_LIMIT).await;
         assert_eq!(
             value.as_deref(),
             Some(name.as_str()),

@@ -318,3 +318,30 @@ pub async fn wait_path(client: &Client, path: &str, limit: Duration) {
         deadline.tick((path, now)).await;
     }
 }
+
+/// Sets a marker on the page that only survives in-app navigation (see [`not_reloaded`]).
+pub async fn mark_page(client: &Client) {
+    client
+        .execute("window.__marker = 1;", vec![])
+        .await
+        .expect("mark the page");
+}
+
+/// True when the page was not reloaded since [`mark_page`].
+pub async fn not_reloaded(client: &Client) -> bool {
+    client
+        .execute("return window.__marker === 1;", vec![])
+        .await
+        .expect("read the marker")
+        == json!(true)
+}
+
+/// The `value` of the first field matching `css`, waiting for it up to `limit`.
+pub async fn field_value(client: &Client, css: &str, limit: Duration) -> Option<String> {
+    wait_css(client, css, limit)
+        .await
+        .prop("value")
+        .await
+        .ok()
+        .flatten()
+}

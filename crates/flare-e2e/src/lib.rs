@@ -15,13 +15,14 @@ use std::time::{Duration, Instant};
 use flare_poc::Poc;
 
 pub use browser::{
-    click_button, click_css, click_nav_link, click_xpath, current_path, input_labelled, screenshot,
-    sign_in, sign_in_to_overview, wait_css, wait_path, wait_xpath, with_browser,
+    click_button, click_css, click_nav_link, click_xpath, current_path, field_value,
+    input_labelled, mark_page, not_reloaded, screenshot, sign_in, sign_in_to_overview, wait_css,
+    wait_path, wait_xpath, with_browser,
 };
 pub use relay::Relay;
 pub use wire::{
     WsStream, api_login, command, command_ok, command_when_connected, next_frame, open_ws,
-    open_ws_study, post_for_session, session_cookie, wait_job_finished,
+    open_ws_study, post_for_session, session_cookie, upload_zip, wait_job_finished,
 };
 
 /// The console user with the operator role, mapped to the POC's project admin kit.
@@ -179,6 +180,42 @@ pub async fn poc() -> &'static Poc {
     tokio::task::spawn_blocking(Poc::shared)
         .await
         .expect("start the shared POC")
+}
+
+/// Aborts a job a test started when dropped (test end or failure), with nvflare's own Python
+/// client; a job that already finished is left alone.
+pub struct AbortOnDrop {
+    poc: &'static Poc,
+    job_id: String,
+}
+
+impl AbortOnDrop {
+    pub fn new(poc: &'static Poc, job_id: &str) -> AbortOnDrop {
+        AbortOnDrop {
+            poc,
+            job_id: job_id.to_owned(),
+        }
+    }
+}
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        const CODE: &str = r#"
+import sys
+from nvflare.fuel.flare_api.flare_api import new_secure_session
+s = new_secure_session(sys.argv[1], sys.argv[2], timeout=30)
+try:
+    if not str(s.get_job_meta(sys.argv[3]).get("status", "")).startswith("FINISHED"):
+        s.abort_job(sys.argv[3])
+finally:
+    s.close()
+"#;
+        let _ = Command::new(Poc::venv_python())
+            .args(["-c", CODE, ADMIN])
+            .arg(self.poc.admin_kit(ADMIN))
+            .arg(&self.job_id)
+            .output();
+    }
 }
 
 /// Submits jobs/hello-numpy through nvflare's own Python FLARE API into the default study, with

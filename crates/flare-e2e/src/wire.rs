@@ -1,6 +1,7 @@
 //! Raw HTTP and WebSocket access to a relay: logins and their session cookie, sockets, frames and
 //! commands.
 
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 use flare_model::{FlareError, Reply, ServerFrame};
@@ -55,6 +56,23 @@ pub async fn session_cookie(relay: &Relay, login: Login) -> String {
     let (status, cookie) = api_login(relay, login).await;
     assert_eq!(status, 200, "POST /api/login as {}", login.name);
     cookie.unwrap_or_else(|| panic!("no flare_session cookie for {}", login.name))
+}
+
+/// `POST /api/upload` of the job zip at `zip` with the session `cookie`; asserts a 200 and returns
+/// the upload id.
+pub async fn upload_zip(relay: &Relay, cookie: &str, zip: &Path) -> String {
+    let response = reqwest::Client::new()
+        .post(format!("{}/api/upload", relay.base))
+        .header("Origin", &relay.base)
+        .header("Cookie", cookie)
+        .header("Content-Type", "application/zip")
+        .body(std::fs::read(zip).expect("read the zip"))
+        .send()
+        .await
+        .expect("POST /api/upload");
+    assert_eq!(response.status().as_u16(), 200, "upload");
+    let upload: Value = response.json().await.expect("upload reply");
+    upload["upload_id"].as_str().expect("upload_id").to_owned()
 }
 
 /// Opens the socket at `url` with the given cookie and Origin; `Err(status)` when the relay
