@@ -76,6 +76,36 @@ fn ArgField(index: usize, arg: ArgInfo, composition: RwSignal<Composition>) -> i
     }
 }
 
+/// A text field for one of the step's options (its id, its tasks), named `step-<index>-<name>`;
+/// what is typed goes to the composition by `set`.
+#[component]
+fn OptionField(
+    index: usize,
+    name: &'static str,
+    label: &'static str,
+    placeholder: &'static str,
+    value: String,
+    composition: RwSignal<Composition>,
+    set: fn(&mut Composition, usize, &str),
+) -> impl IntoView {
+    let id = format!("step-{index}-{name}");
+    view! {
+        <div class="field">
+            <label for=id.clone()>{label}</label>
+            <input
+                id=id
+                type="text"
+                value=value
+                placeholder=placeholder
+                on:input=move |ev| {
+                    let v = event_target_value(&ev);
+                    composition.update(|c| set(c, index, &v));
+                }
+            />
+        </div>
+    }
+}
+
 /// Step `index` of `composition` as an editable card.
 #[component]
 pub fn ComposeStep(
@@ -268,34 +298,12 @@ pub fn ComposeStep(
                     </select>
                 </div>
                 {takes_id.then(|| view! {
-                    <div class="field">
-                        <label for=format!("step-{index}-id")>"Id"</label>
-                        <input
-                            id=format!("step-{index}-id")
-                            type="text"
-                            value=id_text.clone()
-                            placeholder="nvflare's default"
-                            on:input=move |ev| {
-                                let v = event_target_value(&ev);
-                                composition.update(|c| compose::set_id(c, index, &v));
-                            }
-                        />
-                    </div>
+                    <OptionField index name="id" label="Id" placeholder="nvflare's default"
+                        value=id_text.clone() composition set=compose::set_id />
                 })}
                 {takes_tasks.then(|| view! {
-                    <div class="field">
-                        <label for=format!("step-{index}-tasks")>"Tasks"</label>
-                        <input
-                            id=format!("step-{index}-tasks")
-                            type="text"
-                            value=tasks_text.clone()
-                            placeholder="all tasks (*)"
-                            on:input=move |ev| {
-                                let v = event_target_value(&ev);
-                                composition.update(|c| compose::set_tasks(c, index, &v));
-                            }
-                        />
-                    </div>
+                    <OptionField index name="tasks" label="Tasks" placeholder="all tasks (*)"
+                        value=tasks_text.clone() composition set=compose::set_tasks />
                 })}
                 {runner_view}
                 {model_view}
