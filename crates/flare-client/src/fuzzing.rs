@@ -228,8 +228,7 @@ fn spec_headers(spec: &ChunkSpec<'_>) -> Vec<(String, Value)> {
     h
 }
 
-/// CellNet headers like the captured ones, for a transcript entry.
-/// A cellnet data frame of stream `stream_id` with `headers`.
+/// A CellNet data frame of stream `stream_id` with `headers`.
 fn data_frame(
     stream_id: u16,
     sequence: u16,
@@ -247,6 +246,7 @@ fn data_frame(
     .map_err(|e| e.to_string())
 }
 
+/// CellNet headers like the captured ones, for a transcript entry.
 fn cell_headers(entry: &serde_json::Value) -> Value {
     let s = |k: &str| entry[k].as_str().unwrap_or_default().to_owned();
     let (channel, topic) = if entry["sm_ch"].is_string() {
