@@ -60,5 +60,8 @@ async fn commands_over_a_socket_keep_its_login_alive() {
         assert!(matches!(reply, ServerFrame::Ok { .. }), "{reply:?}");
     }
     let (status, body) = relay.get("/api/session", Some(&cookie)).await;
-    assert_eq!(status, 200, "the login is alive after {id} commands: {body}");
+    assert_eq!(
+        status, 200,
+        "the login is alive after {id} commands: {body}"
+    );
 }
