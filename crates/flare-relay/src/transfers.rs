@@ -50,6 +50,17 @@ pub struct Upload {
     expires_at: Instant,
 }
 
+/// A job folder the relay received (an upload, a composed job), before it is kept as an upload.
+pub struct ReceivedJob {
+    /// The fresh temporary folder holding it.
+    pub dir: TempDir,
+    /// The job folder (`<dir>/job/<folder_name>`).
+    pub job_dir: PathBuf,
+    pub folder_name: String,
+    pub files: usize,
+    pub bytes: u64,
+}
+
 /// A zip built for `GET /api/download/<id>`.
 #[derive(Clone)]
 pub struct Download {
@@ -303,27 +314,28 @@ impl Transfers {
         })
     }
 
+    /// `job` kept for `owner` until the upload TTL has passed.
+    fn new_upload(&self, owner: String, job: ReceivedJob) -> Upload {
+        Upload {
+            owner,
+            folder_name: job.folder_name,
+            files: job.files,
+            bytes: job.bytes,
+            job_dir: job.job_dir,
+            dir: Arc::new(job.dir),
+            expires_at: Instant::now() + self.upload_ttl,
+        }
+    }
+
     /// Keeps a received job folder in the place `slot` reserved; returns its upload id.
     pub fn add_reserved_upload(
         &self,
         mut slot: UploadSlot,
-        dir: TempDir,
-        job_dir: PathBuf,
-        folder_name: String,
-        files: usize,
-        bytes: u64,
+        job: ReceivedJob,
     ) -> Result<String, getrandom::Error> {
         let owner = slot.owner.clone().unwrap_or_default();
         let id = random_id()?;
-        let upload = Upload {
-            owner: owner.clone(),
-            folder_name,
-            files,
-            bytes,
-            job_dir,
-            dir: Arc::new(dir),
-            expires_at: Instant::now() + self.upload_ttl,
-        };
+        let upload = self.new_upload(owner.clone(), job);
         // The upload takes the reserved place in one step: nobody sees both or neither.
         let mut uploads = lock(&self.uploads);
         uploads.insert(id.clone(), upload);
@@ -338,25 +350,9 @@ impl Transfers {
     }
 
     /// Keeps a received job folder; returns its upload id.
-    pub fn add_upload(
-        &self,
-        owner: &str,
-        dir: TempDir,
-        job_dir: PathBuf,
-        folder_name: String,
-        files: usize,
-        bytes: u64,
-    ) -> Result<String, getrandom::Error> {
+    pub fn add_upload(&self, owner: &str, job: ReceivedJob) -> Result<String, getrandom::Error> {
         let id = random_id()?;
-        let upload = Upload {
-            owner: owner.to_owned(),
-            folder_name,
-            files,
-            bytes,
-            job_dir,
-            dir: Arc::new(dir),
-            expires_at: Instant::now() + self.upload_ttl,
-        };
+        let upload = self.new_upload(owner.to_owned(), job);
         lock(&self.uploads).insert(id.clone(), upload);
         Ok(id)
     }

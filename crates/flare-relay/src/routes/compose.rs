@@ -17,6 +17,7 @@ use flare_model::Uploaded;
 use crate::auth::LoginSession;
 use crate::routes::{ApiError, Checked, JsonBody, Login, OriginRequired, audit};
 use crate::state::AppState;
+use crate::transfers::ReceivedJob;
 
 impl JsonBody for Composition {
     const SHAPE: &'static str = "a composition is {\"job\": {\"name\": ..., \"min_clients\": ..., \"steps\": [...]}, \"files\": [{\"path\": ..., \"data\": <base64>}]}";
@@ -137,7 +138,16 @@ pub async fn handler(
             })?
     };
     let upload_id = transfers
-        .add_upload(&login.id, dir, job_dir, job.name.clone(), files, bytes)
+        .add_upload(
+            &login.id,
+            ReceivedJob {
+                dir,
+                job_dir,
+                folder_name: job.name.clone(),
+                files,
+                bytes,
+            },
+        )
         .map_err(|e| {
             tracing::error!("cannot draw an upload id: {e}");
             ApiError::internal("cannot store the job")

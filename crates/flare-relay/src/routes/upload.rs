@@ -21,7 +21,7 @@ use tokio_util::io::ReaderStream;
 use crate::auth::LoginSession;
 use crate::routes::{ApiError, Login, OriginRequired};
 use crate::state::AppState;
-use crate::transfers::UploadSlot;
+use crate::transfers::{ReceivedJob, UploadSlot};
 use crate::upload::{self, UploadError};
 
 /// After refusing a request, the relay reads (and drops) at most this much more of its body, so
@@ -123,11 +123,13 @@ pub async fn handler(
     let upload_id = transfers
         .add_reserved_upload(
             slot,
-            dir,
-            job_dir,
-            folder_name.clone(),
-            unpacked.files,
-            unpacked.bytes,
+            ReceivedJob {
+                dir,
+                job_dir,
+                folder_name: folder_name.clone(),
+                files: unpacked.files,
+                bytes: unpacked.bytes,
+            },
         )
         .map_err(|e| {
             tracing::error!("cannot draw an upload id: {e}");
