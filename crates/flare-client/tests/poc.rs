@@ -380,6 +380,9 @@ async fn clone_abort_and_delete_a_job() {
     let long = submit(100, 1.0).await;
     let s = login("default").await;
 
+    // Abort and delete only once a job runs: NVFlare 2.9's job runner can hang for good when a job
+    // is aborted and deleted while it is still being deployed to the sites.
+    wait_status(&s, &long, |st| st == "RUNNING").await;
     expect_reply!(&s, abort(&long), Reply::Text);
     wait_status(&s, &long, |st| st == "FINISHED:ABORTED").await;
     let Reply::Deleted { job_id, .. } = run(&s, delete(&long)).await.unwrap() else {
@@ -397,6 +400,7 @@ async fn clone_abort_and_delete_a_job() {
     );
     assert_ne!(clone, finished);
     assert_eq!(job_meta(&s, &clone).await.unwrap().name, "hello-numpy");
+    wait_status(&s, &clone, |st| st == "RUNNING").await;
     run(&s, abort(&clone)).await.unwrap();
     wait_status(&s, &clone, |st| st.starts_with("FINISHED")).await;
     run(&s, delete(&clone)).await.unwrap();

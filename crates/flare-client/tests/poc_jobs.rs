@@ -91,7 +91,15 @@ fn zip_dir(dir: &Path, prefix: &str) -> Vec<u8> {
     zw.finish().unwrap().into_inner()
 }
 
+/// Aborts and deletes a job once it runs (or has ended). Not earlier: NVFlare 2.9's job runner can
+/// hang for good when a job is aborted and deleted while it is still being deployed to the sites
+/// (seen: "App app to be deployed to the clients" and nothing after; every later job then stays
+/// SUBMITTED on that POC).
 async fn abort_and_delete(s: &Session, job_id: &str) {
+    wait_status(s, job_id, |st| {
+        st == "RUNNING" || st.starts_with("FINISHED")
+    })
+    .await;
     let _ = run(s, abort(job_id)).await;
     wait_status(s, job_id, |st| st.starts_with("FINISHED")).await;
     run(s, delete(job_id)).await.expect("delete_job");
