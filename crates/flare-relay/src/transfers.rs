@@ -289,15 +289,6 @@ impl Transfers {
         lock(&self.downloads).retain(|_, d| d.owner != owner);
     }
 
-    /// True when `owner` may add another upload (uploads kept and places reserved together).
-    /// Check and add race with other requests: [`Transfers::reserve_upload`] does not.
-    pub fn has_room_for_upload(&self, owner: &str) -> bool {
-        self.sweep();
-        let uploads = lock(&self.uploads);
-        let reserved = lock(&self.reserved_uploads);
-        uploads_held(&uploads, &reserved, owner) < self.max_uploads_per_session
-    }
-
     /// Takes a place for one more upload of `owner`, in one step under the lock, or `None` when
     /// its uploads kept and being received already fill `max_uploads_per_session`.
     pub fn reserve_upload(self: &Arc<Self>, owner: &str) -> Option<UploadSlot> {
@@ -347,14 +338,6 @@ impl Transfers {
     /// Uploads one console login may keep at once.
     pub fn max_uploads_per_session(&self) -> usize {
         self.max_uploads_per_session
-    }
-
-    /// Keeps a received job folder; returns its upload id.
-    pub fn add_upload(&self, owner: &str, job: ReceivedJob) -> Result<String, getrandom::Error> {
-        let id = random_id()?;
-        let upload = self.new_upload(owner.to_owned(), job);
-        lock(&self.uploads).insert(id.clone(), upload);
-        Ok(id)
     }
 
     /// The live upload `id` of `owner`.

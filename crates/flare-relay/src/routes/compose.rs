@@ -15,6 +15,7 @@ use flare_job::{ExportedJob, JobError};
 use flare_model::Uploaded;
 
 use crate::auth::LoginSession;
+use crate::routes::upload::upload_slot;
 use crate::routes::{ApiError, Checked, JsonBody, Login, OriginRequired, audit};
 use crate::state::AppState;
 use crate::transfers::ReceivedJob;
@@ -76,6 +77,20 @@ fn refused(e: &JobError) -> ApiError {
     ApiError::new(StatusCode::BAD_REQUEST, e.to_string())
 }
 
+/// [`export`], with a refusal audited as `action` of `login`.
+pub async fn export_audited(
+    state: &AppState,
+    login: &LoginSession,
+    action: &str,
+    composition: Composition,
+) -> Result<ExportedJob, ApiError> {
+    let exported = export(composition).await;
+    if let Err(e) = &exported {
+        audit(state, login, action, "refused", Some(e.message()));
+    }
+    exported
+}
+
 /// The form's checks again (without the study's sites, which the console checks), then the
 /// replay of every `to` and the export; 400 with the first problem.
 pub async fn export(composition: Composition) -> Result<ExportedJob, ApiError> {
@@ -103,20 +118,8 @@ pub async fn handler(
     }: Checked<Composer, Composition>,
 ) -> Result<Json<Uploaded>, ApiError> {
     let transfers = &state.transfers;
-    if !transfers.has_room_for_upload(&login.id) {
-        let message = format!(
-            "this login already keeps {} uploads: submit them or wait until they expire",
-            transfers.max_uploads_per_session()
-        );
-        return Err(ApiError::new(StatusCode::TOO_MANY_REQUESTS, message));
-    }
-    let job = match export(composition).await {
-        Ok(job) => job,
-        Err(e) => {
-            audit(&state, &login, "compose_job", "refused", Some(e.message()));
-            return Err(e);
-        }
-    };
+    let slot = upload_slot(transfers, &login.id)?;
+    let job = export_audited(&state, &login, "compose_job", composition).await?;
     // An upload like any other: the start-up sweep of a killed run's folders knows the prefix.
     let dir = transfers.temp_dir("flare-upload-").map_err(|e| {
         tracing::error!("cannot create a compose folder: {e}");
@@ -138,8 +141,8 @@ pub async fn handler(
             })?
     };
     let upload_id = transfers
-        .add_upload(
-            &login.id,
+        .add_reserved_upload(
+            slot,
             ReceivedJob {
                 dir,
                 job_dir,

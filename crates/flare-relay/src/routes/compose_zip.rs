@@ -7,7 +7,7 @@ use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
 use axum::response::{IntoResponse, Response};
 use flare_job::compose::Composition;
 
-use crate::routes::compose::{Composer, export};
+use crate::routes::compose::{Composer, export_audited};
 use crate::routes::{ApiError, Checked, audit};
 use crate::state::AppState;
 
@@ -18,13 +18,7 @@ pub async fn handler(
         body: composition,
     }: Checked<Composer, Composition>,
 ) -> Result<Response, ApiError> {
-    let job = match export(composition).await {
-        Ok(job) => job,
-        Err(e) => {
-            audit(&state, &login, "compose_zip", "refused", Some(e.message()));
-            return Err(e);
-        }
-    };
+    let job = export_audited(&state, &login, "compose_zip", composition).await?;
     let zip = job.to_zip().map_err(|e| {
         tracing::error!("cannot zip a composed job: {e}");
         ApiError::internal("cannot zip the job on the relay")

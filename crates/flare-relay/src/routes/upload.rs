@@ -4,6 +4,7 @@
 //! [`crate::upload`], and kept as an upload `submit_job` can name.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Json;
@@ -21,7 +22,7 @@ use tokio_util::io::ReaderStream;
 use crate::auth::LoginSession;
 use crate::routes::{ApiError, Login, OriginRequired};
 use crate::state::AppState;
-use crate::transfers::{ReceivedJob, UploadSlot};
+use crate::transfers::{ReceivedJob, Transfers, UploadSlot};
 use crate::upload::{self, UploadError};
 
 /// After refusing a request, the relay reads (and drops) at most this much more of its body, so
@@ -180,13 +181,7 @@ fn admit(
     if declared.is_some_and(|n| n > cap) {
         return Err(ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, too_large(cap)));
     }
-    let Some(slot) = transfers.reserve_upload(&login.id) else {
-        let message = format!(
-            "this login already keeps {} uploads: submit them or wait until they expire",
-            transfers.max_uploads_per_session()
-        );
-        return Err(ApiError::new(StatusCode::TOO_MANY_REQUESTS, message));
-    };
+    let slot = upload_slot(transfers, &login.id)?;
     let kind = content_kind(headers)
         .map_err(|message| ApiError::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, message))?;
     Ok(Admitted {
@@ -194,6 +189,19 @@ fn admit(
         params,
         kind,
         slot,
+    })
+}
+
+/// A place for one more upload of `owner`, taken atomically, or 429 when its uploads fill
+/// `max_uploads_per_session`. Every way a job folder becomes an upload (`/api/upload`,
+/// `/api/compose`) takes one before its work.
+pub(crate) fn upload_slot(transfers: &Arc<Transfers>, owner: &str) -> Result<UploadSlot, ApiError> {
+    transfers.reserve_upload(owner).ok_or_else(|| {
+        let message = format!(
+            "this login already keeps {} uploads: submit them or wait until they expire",
+            transfers.max_uploads_per_session()
+        );
+        ApiError::new(StatusCode::TOO_MANY_REQUESTS, message)
     })
 }
 
